@@ -1,0 +1,7 @@
+"""AlignFlow: few-shot distribution-aligned flow matching for medical image-mask synthesis."""
+from .utils.mmcv_compat import install_mmcv_ops_fallback
+from .version import __version__
+
+install_mmcv_ops_fallback()
+
+__all__ = ['__version__']
