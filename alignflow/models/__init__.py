@@ -1,0 +1,2 @@
+from .generators import *  # noqa: F401,F403
+from .velocity import *  # noqa: F401,F403
