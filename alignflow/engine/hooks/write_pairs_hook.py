@@ -1,0 +1,67 @@
+"""Save what a generator paints as an image–mask dataset folder."""
+import os
+import os.path as osp
+from pathlib import Path
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+
+from alignflow.registry import HOOKS
+
+
+def write_png_atomic(path: Path, image: np.ndarray) -> None:
+    """Write ``image`` (H, W) or (H, W, 3) BGR uint8 to ``path`` through a temporary file, so a
+    killed run never leaves a truncated PNG behind."""
+    tmp = path.with_name(f'.{path.stem}.{os.getpid()}.tmp.png')
+    if not cv2.imwrite(str(tmp), image):
+        raise OSError(f'could not write {tmp}; check that the folder is writable')
+    os.replace(tmp, path)
+
+
+@HOOKS.register_module()
+class WriteGeneratedPairsHook(Hook):
+    """In ``test``/``val``, write every generated image and its mask as a dataset folder.
+
+    Layout: ``<out_dir>/images/<stem>.png`` (generated, RGB saved as PNG) and
+    ``<out_dir>/masks/<stem>.png`` (the conditioning mask, {0, 255} for binary masks, class
+    index otherwise), the layout ``ImageMaskDataset`` reads, so the pairs can train segmentors.
+    ``<stem>`` is the source mask's file stem, plus ``_<k>`` for repeated draws.
+
+    Args:
+        out_dir: destination folder (created).
+        suffix: appended to each stem, e.g. ``'_s0'`` when several draws are written.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, out_dir: Optional[str] = None, suffix: str = ''):
+        self.out_dir = out_dir
+        self.suffix = suffix
+
+    def _write(self, outputs: Sequence) -> None:
+        if self.out_dir is None:
+            return
+        root = Path(self.out_dir)
+        (root / 'images').mkdir(parents=True, exist_ok=True)
+        (root / 'masks').mkdir(parents=True, exist_ok=True)
+        for data_sample in outputs:
+            if 'gen_img' not in data_sample:
+                raise KeyError('WriteGeneratedPairsHook needs a generator whose predict() '
+                               'returns gen_img')
+            stem = osp.splitext(osp.basename(data_sample.metainfo.get(
+                'seg_map_path', f'sample_rank{get_rank()}')))[0] + self.suffix
+            rgb = data_sample.gen_img.data.permute(1, 2, 0).cpu().numpy()
+            label = data_sample.gt_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+            if label.max() <= 1:
+                label = label * 255
+            write_png_atomic(root / 'images' / f'{stem}.png', np.ascontiguousarray(rgb[..., ::-1]))
+            write_png_atomic(root / 'masks' / f'{stem}.png', label)
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._write(outputs)
+
+    def after_val_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._write(outputs)

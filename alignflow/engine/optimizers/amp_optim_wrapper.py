@@ -1,0 +1,29 @@
+"""Mixed precision on CUDA and on the CPU through mmengine's ``AmpOptimWrapper``."""
+import torch
+from mmengine.device import is_cuda_available
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
+
+from alignflow.registry import OPTIM_WRAPPERS
+
+
+@OPTIM_WRAPPERS.register_module()
+class AutoAmpOptimWrapper(AmpOptimWrapper):
+    """``AmpOptimWrapper`` that also runs on the CPU.
+
+    mmengine's wrapper refuses to start without an accelerator, although its ``autocast``
+    supports CPU bfloat16. On CUDA this class is exactly ``AmpOptimWrapper`` (fp16 with dynamic
+    loss scaling by default, or ``dtype='bfloat16'``). On the CPU it autocasts to bfloat16 and
+    uses a disabled ``GradScaler`` (bfloat16 has float32's range, so no loss scaling is needed),
+    keeping ``AmpOptimWrapper``'s backward/step/state_dict code paths.
+    """
+
+    def __init__(self, loss_scale='dynamic', dtype=None, use_fsdp: bool = False, **kwargs):
+        if is_cuda_available():
+            super().__init__(loss_scale=loss_scale, dtype=dtype, use_fsdp=use_fsdp, **kwargs)
+            return
+        if dtype not in (None, 'bfloat16', torch.bfloat16):
+            raise ValueError(f'CPU mixed precision supports only bfloat16, got dtype={dtype}')
+        OptimWrapper.__init__(self, **kwargs)
+        self._scale_update_param = None
+        self.loss_scaler = torch.amp.GradScaler('cpu', enabled=False)
+        self.cast_dtype = torch.bfloat16

@@ -1,0 +1,3 @@
+from .flow_loss_metric import FlowMatchingLossMetric
+
+__all__ = ['FlowMatchingLossMetric']

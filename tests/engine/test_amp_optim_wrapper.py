@@ -1,0 +1,31 @@
+import torch
+from torch import nn
+
+from alignflow.engine import AutoAmpOptimWrapper
+from alignflow.registry import OPTIM_WRAPPERS
+
+
+def test_cpu_amp_autocasts_to_bfloat16_and_steps():
+    torch.manual_seed(0)
+    model = nn.Linear(8, 4)
+    wrapper = OPTIM_WRAPPERS.build(dict(
+        type='AutoAmpOptimWrapper', optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
+    assert isinstance(wrapper, AutoAmpOptimWrapper)
+    before = model.weight.detach().clone()
+    with wrapper.optim_context(model):
+        out = model(torch.randn(2, 8))
+    assert out.dtype == torch.bfloat16
+    wrapper.update_params(out.float().pow(2).mean())
+    assert not torch.equal(before, model.weight)
+    state = wrapper.state_dict()
+    wrapper.load_state_dict(state)
+
+
+def test_cpu_amp_refuses_float16():
+    model = nn.Linear(2, 2)
+    try:
+        AutoAmpOptimWrapper(dtype='float16', optimizer=torch.optim.SGD(model.parameters(), lr=1))
+    except ValueError as err:
+        assert 'bfloat16' in str(err)
+    else:
+        raise AssertionError('float16 on CPU must be refused')

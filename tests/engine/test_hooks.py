@@ -1,0 +1,61 @@
+import random
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import torch
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from alignflow.engine import RNGStateHook, WriteGeneratedPairsHook, image_grid
+
+
+def test_image_grid_tiles_rows_and_columns():
+    rows = [torch.full((3, 3, 4, 5), v, dtype=torch.uint8) for v in (10, 20)]
+    grid = image_grid(rows, padding=1)
+    assert grid.shape == (2 * 5 + 1, 3 * 6 + 1, 3)
+    assert grid[1, 1, 0] == 10 and grid[6, 1, 0] == 20 and grid[0, 0, 0] == 255
+
+
+def test_rng_state_hook_restores_states_before_the_first_resumed_iteration():
+    hook = RNGStateHook()
+    checkpoint = {}
+    torch.manual_seed(3)
+    np.random.seed(3)
+    random.seed(3)
+    hook.before_save_checkpoint(None, checkpoint)
+    expected = (torch.rand(3), np.random.rand(3), random.random())
+    torch.manual_seed(99)
+    np.random.seed(99)
+    random.seed(99)
+    hook.after_load_checkpoint(SimpleNamespace(_resume=True), checkpoint)
+    hook.before_train_iter(None, 0)
+    assert torch.equal(torch.rand(3), expected[0])
+    assert np.array_equal(np.random.rand(3), expected[1])
+    assert random.random() == expected[2]
+    hook.before_train_iter(None, 1)  # restores only once
+    assert not torch.equal(torch.rand(3), expected[0])
+
+
+def test_rng_state_hook_ignores_plain_loading():
+    hook = RNGStateHook()
+    checkpoint = {}
+    hook.before_save_checkpoint(None, checkpoint)
+    hook.after_load_checkpoint(SimpleNamespace(_resume=False), checkpoint)
+    assert hook._pending is None
+
+
+def test_write_generated_pairs_hook_writes_dataset_layout(tmp_path):
+    sample = SegDataSample(metainfo=dict(seg_map_path='/data/masks/case7.png'))
+    label = torch.zeros(1, 8, 8, dtype=torch.uint8)
+    label[0, 2:5, 2:5] = 1
+    sample.gt_sem_seg = PixelData(data=label)
+    rgb = torch.zeros(3, 8, 8, dtype=torch.uint8)
+    rgb[0] = 200  # red
+    sample.set_field(PixelData(data=rgb), 'gen_img')
+    WriteGeneratedPairsHook(out_dir=str(tmp_path)).after_test_iter(None, 0, outputs=[sample])
+    image = cv2.imread(str(tmp_path / 'images' / 'case7.png'))
+    mask = cv2.imread(str(tmp_path / 'masks' / 'case7.png'), cv2.IMREAD_UNCHANGED)
+    assert image[0, 0].tolist() == [0, 0, 200]  # BGR on disk
+    assert mask.ndim == 2 and set(np.unique(mask)) == {0, 255}
+    assert sorted(p.name for p in tmp_path.rglob('*') if p.is_file()) == ['case7.png', 'case7.png']
