@@ -2,7 +2,8 @@
 
 Exact pins live in ``requirements/*.txt``; install them in the same pip call as the package
 (``pip install -r requirements/runtime.txt -e .``) so that torch stays the one pinned there.
-``install_requires`` keeps ranges so the package also installs beside a CUDA torch or full mmcv.
+``install_requires`` keeps ranges so the package also installs beside a CUDA torch. mmcv is left
+out, as mmseg does: ``requirements/runtime.txt`` brings mmcv-lite, a user with full mmcv keeps it.
 """
 from pathlib import Path
 
@@ -24,7 +25,6 @@ setup(
         'torch>=2.1',
         'mmengine>=0.10.4,<1.0',
         'mmsegmentation>=1.2.2,<1.3',
-        'mmcv-lite>=2.0.0rc4,<2.2.0',
         'numpy',
         'opencv-python',
         'einops',

@@ -1,0 +1,15 @@
+"""Datasets, loading transforms and procedural toy data for image-mask segmentation."""
+from .image_mask import IMG_EXTENSIONS, ImageMaskDataset
+from .polyp import PolypDataset
+from .retina import RetinalVesselDataset
+from .toy import (TOY_RENDER_VERSION, ToyPolypDataset, toy_cache_dir, toy_sample_seed,
+                  write_toy_dataset)
+from .toy_scene import ToyDomain, image_hw, render_toy_pair
+from .transforms import LoadBinaryMask, LoadCheckedImage
+
+__all__ = [
+    'IMG_EXTENSIONS', 'ImageMaskDataset', 'PolypDataset', 'RetinalVesselDataset',
+    'TOY_RENDER_VERSION', 'ToyPolypDataset', 'toy_cache_dir', 'toy_sample_seed',
+    'write_toy_dataset', 'ToyDomain', 'image_hw', 'render_toy_pair', 'LoadBinaryMask',
+    'LoadCheckedImage'
+]

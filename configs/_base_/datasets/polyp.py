@@ -1,0 +1,37 @@
+# A polyp dataset in the Kvasir-SEG layout: <data_root>/images/*.jpg|png + <data_root>/masks/*.png.
+# Point `data_root` at your copy, e.g.
+#   --cfg-options train_dataloader.dataset.data_root=/data/Kvasir-SEG \
+#                 val_dataloader.dataset.data_root=/data/Kvasir-SEG
+# `ann_file` (a text file of stems, one per line) picks a split; None takes every pair.
+dataset_type = 'PolypDataset'
+data_root = 'data/Kvasir-SEG'
+img_size = 64
+train_pipeline = [
+    dict(type='LoadCheckedImage'),
+    dict(type='LoadBinaryMask'),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadCheckedImage'),
+    dict(type='LoadBinaryMask'),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file=None, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file=None, indices=32,
+                 pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='FlowMatchingLossMetric')
+test_evaluator = val_evaluator

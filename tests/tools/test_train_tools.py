@@ -1,0 +1,145 @@
+"""End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh on the toy config.
+
+Each run is a real subprocess with a smaller network and a few iterations, so the whole module
+stays within a couple of minutes on two CPU cores.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = 'configs/alignflow/toy_stage1.py'
+SMALL = [
+    'model.velocity_net.base_channels=16', 'model.velocity_net.num_heads=2',
+    'model.solver.num_steps=4',
+    'train_dataloader.dataset.num_samples=24', 'train_dataloader.batch_size=4',
+    'val_dataloader.dataset.num_samples=4', 'val_dataloader.batch_size=4',
+    'test_dataloader.dataset.num_samples=4', 'test_dataloader.batch_size=4',
+    'default_hooks.logger.interval=1',
+]
+
+
+def run_tool(args, work_dir, extra_options=(), timeout=300, env=None, **kwargs):
+    command = [sys.executable, *args, '--work-dir', str(work_dir), '--cfg-options', *SMALL,
+               *extra_options]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                          env=env or os.environ.copy(), **kwargs)
+
+
+def train_options(max_iters, interval):
+    return [f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={interval}',
+            f'default_hooks.checkpoint.interval={interval}',
+            f'custom_hooks.1.interval={interval}']
+
+
+def checkpoint_weights(path):
+    state = torch.load(path, map_location='cpu', weights_only=False)
+    return state['state_dict'], state.get('ema_state_dict', {})
+
+
+def assert_same_weights(a, b):
+    for left, right in zip(a, b):
+        assert left.keys() == right.keys()
+        for key in left:
+            assert torch.equal(left[key], right[key]), f'{key} differs'
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('toy_train')
+    result = run_tool(['tools/train.py', CONFIG], work_dir, train_options(6, 3))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return work_dir, result
+
+
+def test_train_writes_checkpoints_logs_and_sample_grids(trained):
+    work_dir, result = trained
+    assert (work_dir / 'iter_6.pth').is_file()
+    assert (work_dir / 'last_checkpoint').read_text().strip().endswith('iter_6.pth')
+    log = next(work_dir.glob('*/*.log')).read_text()
+    assert 'loss_fm:' in log and 'eta:' in log
+    assert 'gen/fm_loss:' in log  # validation ran
+    grids = sorted(work_dir.glob('*/vis_data/vis_image/samples_*.png'))
+    assert [g.name for g in grids] == ['samples_3.png', 'samples_6.png']
+    assert list(work_dir.glob('*/vis_data/events.out.tfevents.*')), 'no TensorBoard events'
+
+
+def test_test_tool_evaluates_and_writes_generated_pairs(trained, tmp_path):
+    work_dir, _ = trained
+    out = tmp_path / 'synthetic'
+    result = run_tool(['tools/test.py', CONFIG, str(work_dir / 'iter_6.pth'), '--out', str(out)],
+                      tmp_path / 'test_run')
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'gen/fm_loss' in result.stdout + result.stderr
+    images = sorted(p.name for p in (out / 'images').glob('*.png'))
+    masks = sorted(p.name for p in (out / 'masks').glob('*.png'))
+    assert len(images) == 4 and images == masks
+
+    from alignflow.datasets import PolypDataset
+    dataset = PolypDataset(data_root=str(out), pipeline=[])
+    assert len(dataset) == 4
+
+
+def test_test_tool_names_a_missing_checkpoint(tmp_path):
+    result = run_tool(['tools/test.py', CONFIG, str(tmp_path / 'nope.pth')], tmp_path)
+    assert result.returncode != 0 and 'nope.pth does not exist' in result.stderr
+
+
+def test_resume_after_kill_ends_with_the_same_weights(trained, tmp_path):
+    reference_dir, _ = trained
+    work_dir = tmp_path / 'killed'
+    command = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', str(work_dir),
+               '--cfg-options', *SMALL, *train_options(6, 3)]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while not (work_dir / 'last_checkpoint').exists() and time.time() < deadline:
+            assert process.poll() is None, 'training ended before it could be killed'
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    assert not (work_dir / 'iter_6.pth').exists(), 'the run finished before the kill'
+
+    result = run_tool(['tools/train.py', CONFIG, '--resume'], work_dir, train_options(6, 3))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'Auto resumed from the latest checkpoint' in result.stdout + result.stderr
+    assert_same_weights(checkpoint_weights(reference_dir / 'iter_6.pth'),
+                        checkpoint_weights(work_dir / 'iter_6.pth'))
+
+
+def test_amp_training_runs_in_bfloat16_on_cpu(tmp_path):
+    result = run_tool(['tools/train.py', CONFIG, '--amp'], tmp_path, train_options(2, 2))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "'type': 'AutoAmpOptimWrapper'" in (result.stdout + result.stderr) or \
+        'AutoAmpOptimWrapper' in next(tmp_path.glob('*/vis_data/config.py')).read_text()
+    assert (tmp_path / 'iter_2.pth').is_file()
+
+
+def test_missing_data_root_names_the_folder(tmp_path):
+    result = run_tool(['tools/train.py', 'configs/alignflow/polyp_stage1.py'], tmp_path,
+                      [f'train_dataloader.dataset.data_root={tmp_path / "no_such_dir"}',
+                       'train_dataloader.num_workers=0',
+                       'train_dataloader.persistent_workers=False'])
+    assert result.returncode != 0
+    assert 'no_such_dir' in result.stderr and 'data_root' in result.stderr
+
+
+def test_dist_train_runs_two_gloo_processes(tmp_path):
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29500 + os.getpid() % 1000))
+    command = ['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(tmp_path),
+               '--cfg-options', *SMALL, *train_options(2, 2)]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300,
+                            env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (tmp_path / 'iter_2.pth').is_file()
+    log = next(tmp_path.glob('*/*.log')).read_text()
+    assert 'Distributed launcher: pytorch' in log and 'Distributed training: True' in log
+    assert "dist_cfg: {'backend': 'gloo'}" in log and 'GPU number: 2' in log
