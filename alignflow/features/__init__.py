@@ -1,0 +1,13 @@
+"""Frozen, differentiable feature extractors (registry ``FEATURE_EXTRACTORS``) shared by the
+stage-2 rewards and the FID/KID metrics."""
+from .base import FeatureExtractor
+from .encoders import RandomConvFeatures, UNetEncoderFeatures, global_pool
+from .inception import (FID_WEIGHTS_URL, WEIGHTS_ENV, FIDInceptionV3,
+                        InceptionWeightsUnavailable)
+from .statistics import LowLevelStatistics, high_frequency_energy
+
+__all__ = [
+    'FID_WEIGHTS_URL', 'WEIGHTS_ENV', 'FIDInceptionV3', 'FeatureExtractor',
+    'InceptionWeightsUnavailable', 'LowLevelStatistics', 'RandomConvFeatures',
+    'UNetEncoderFeatures', 'global_pool', 'high_frequency_energy'
+]

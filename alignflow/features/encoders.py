@@ -1,0 +1,178 @@
+"""Convolutional encoders as feature extractors: our own flow U-Net, or a fixed random CNN."""
+import copy
+from typing import List, Optional, Sequence, Union
+
+import torch
+from mmengine.runner import CheckpointLoader
+from torch import nn
+
+from alignflow.registry import FEATURE_EXTRACTORS, MODELS
+from .base import FeatureExtractor
+
+POOLS = ('mean', 'mean_std')
+
+
+def global_pool(maps: Sequence[torch.Tensor], pool: str) -> torch.Tensor:
+    """Pool feature maps (B, C_i, H_i, W_i) over space and concatenate -> (B, sum C_i) for
+    ``'mean'``, (B, 2 * sum C_i) for ``'mean_std'`` (per map: channel means, then channel
+    standard deviations -- first and second order "style" statistics)."""
+    pooled = []
+    for x in maps:
+        pooled.append(x.mean(dim=(2, 3)))
+        if pool == 'mean_std':
+            pooled.append((x.var(dim=(2, 3), unbiased=False) + 1e-8).sqrt())
+    return torch.cat(pooled, 1)
+
+
+def _check_pool(pool: str) -> None:
+    if pool not in POOLS:
+        raise ValueError(f'pool must be one of {POOLS}, got {pool!r}')
+
+
+@FEATURE_EXTRACTORS.register_module()
+class UNetEncoderFeatures(FeatureExtractor):
+    """Globally pooled encoder features of a flow velocity U-Net: (B, 3, H, W) in [-1, 1] ->
+    (B, D).
+
+    Runs ``unet.forward_features(images, t, cond=None)`` (the null mask condition) and pools
+    the maps picked by ``levels``; with the CondOT path, ``t=1`` is the data end, so the clean
+    image is the network's natural input there. H and W must be divisible by the U-Net's
+    ``downsample_factor``.
+
+    Args:
+        unet: A module with ``forward_features(x, t, cond)`` and ``in_channels == 3`` (e.g. a
+            ``ConditionalUNet``; deep-copied, so a network still being trained stays
+            untouched), or its config dict (``type`` defaults to ``'ConditionalUNet'``).
+        checkpoint: mmengine checkpoint of a ``MaskConditionedFlow``: the U-Net weights are
+            the keys under ``'velocity_net.'`` of its ``state_dict``. None keeps the U-Net's
+            current weights.
+        t: Flow time at which the U-Net sees the images.
+        levels: Indices into ``forward_features``' list (one map per resolution level, then
+            the middle block; -1 = middle block).
+        pool: ``'mean'`` or ``'mean_std'``, see :func:`global_pool`.
+        use_ema: Read the checkpoint's ``ema_state_dict`` instead (keys
+            ``'module.velocity_net.*'``, as written by mmengine's ``ExponentialMovingAverage``).
+            Caution: mmengine's ``EMAHook`` swaps the two dicts before saving, so in its
+            checkpoints ``state_dict`` already holds the averaged weights and
+            ``ema_state_dict`` the raw training weights.
+    """
+
+    def __init__(self,
+                 unet: Union[nn.Module, dict],
+                 checkpoint: Optional[str] = None,
+                 t: float = 1.0,
+                 levels: Sequence[int] = (-1, ),
+                 pool: str = 'mean',
+                 use_ema: bool = False) -> None:
+        super().__init__()
+        _check_pool(pool)
+        if isinstance(unet, dict):
+            unet = MODELS.build({'type': 'ConditionalUNet', **unet})
+        else:
+            unet = copy.deepcopy(unet)
+        if getattr(unet, 'in_channels', 3) != 3:
+            raise ValueError(f'the U-Net must take RGB images (in_channels=3), '
+                             f'got in_channels={unet.in_channels}')
+        self.unet = unet
+        if checkpoint is not None:
+            self._load(checkpoint, use_ema)
+        self.t = t
+        self.levels = tuple(levels)
+        self.pool = pool
+        self._freeze()
+        self._feature_dim = self._probe_dim()
+
+    @property
+    def feature_dim(self) -> int:
+        return self._feature_dim
+
+    def extract(self, images: torch.Tensor) -> torch.Tensor:
+        return global_pool(self._maps(images), self.pool)
+
+    def _maps(self, images: torch.Tensor) -> List[torch.Tensor]:
+        maps = self.unet.forward_features(images, self.t, None)
+        try:
+            return [maps[i] for i in self.levels]
+        except IndexError:
+            raise ValueError(f'levels {self.levels} out of range for the {len(maps)} maps of '
+                             f'forward_features (valid: {-len(maps)}..{len(maps) - 1})') from None
+
+    def _probe_dim(self) -> int:
+        """Feature length, from one pass on the smallest valid input."""
+        size = getattr(self.unet, 'downsample_factor', 1)
+        param = next(self.unet.parameters())
+        with torch.no_grad():
+            channels = sum(m.shape[1] for m in self._maps(param.new_zeros(1, 3, size, size)))
+        return channels * (2 if self.pool == 'mean_std' else 1)
+
+    def _load(self, checkpoint: str, use_ema: bool) -> None:
+        """Load the velocity-net weights of a MaskConditionedFlow checkpoint (strict)."""
+        key, prefix = (('ema_state_dict', 'module.velocity_net.') if use_ema else
+                       ('state_dict', 'velocity_net.'))
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+        if key not in ckpt:
+            raise ValueError(f'{checkpoint} has no {key!r} (keys: {sorted(ckpt)}); '
+                           + ('save it with an EMAHook or pass use_ema=False'
+                              if use_ema else 'pass a checkpoint written by mmengine'))
+        state = {k[len(prefix):]: v for k, v in ckpt[key].items() if k.startswith(prefix)}
+        if not state:
+            raise ValueError(f'{checkpoint}: no {key!r} entry starts with {prefix!r}; is it a '
+                           f'MaskConditionedFlow checkpoint?')
+        try:
+            self.unet.load_state_dict(state, strict=True)
+        except RuntimeError as error:
+            raise RuntimeError(f'{checkpoint} does not match the given U-Net; build it with '
+                               f'the velocity_net config it was trained with. {error}') from error
+
+
+@FEATURE_EXTRACTORS.register_module()
+class RandomConvFeatures(FeatureExtractor):
+    """A fixed, randomly initialised CNN, pooled at every stage: (B, 3, H, W) in [-1, 1] ->
+    (B, D), D = sum(widths) (x2 for ``pool='mean_std'``).
+
+    A cheap second feature space for evaluation when no pretrained weights exist: stage ``i``
+    is ``conv3x3(stride 2) - LeakyReLU(0.2) - conv3x3 - LeakyReLU(0.2)`` with ``widths[i]``
+    channels, weights He-normal from a generator seeded with ``seed`` (same seed, same network,
+    on every machine), zero biases. Random-weight distances must not be called FID.
+
+    Args:
+        seed: Seed of the weights.
+        widths: Channels of each stage.
+        pool: ``'mean'`` or ``'mean_std'``, see :func:`global_pool`.
+    """
+
+    def __init__(self,
+                 seed: int = 0,
+                 widths: Sequence[int] = (32, 64, 128),
+                 pool: str = 'mean') -> None:
+        super().__init__()
+        _check_pool(pool)
+        if not widths:
+            raise ValueError('widths must name at least one stage')
+        self.pool = pool
+        self.widths = tuple(widths)
+        stages, c_in = [], 3
+        for width in self.widths:
+            stages.append(nn.Sequential(
+                nn.Conv2d(c_in, width, 3, stride=2, padding=1), nn.LeakyReLU(0.2),
+                nn.Conv2d(width, width, 3, padding=1), nn.LeakyReLU(0.2)))
+            c_in = width
+        self.stages = nn.ModuleList(stages)
+        generator = torch.Generator().manual_seed(seed)
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, a=0.2, nonlinearity='leaky_relu',
+                                        generator=generator)
+                nn.init.zeros_(module.bias)
+        self._freeze()
+
+    @property
+    def feature_dim(self) -> int:
+        return sum(self.widths) * (2 if self.pool == 'mean_std' else 1)
+
+    def extract(self, images: torch.Tensor) -> torch.Tensor:
+        maps, x = [], images
+        for stage in self.stages:
+            x = stage(x)
+            maps.append(x)
+        return global_pool(maps, self.pool)
