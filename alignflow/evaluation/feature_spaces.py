@@ -1,0 +1,38 @@
+"""Named feature spaces for generation metrics, so a result always says where it was measured."""
+from typing import Optional, Tuple
+
+import torch
+
+from alignflow.registry import FEATURE_EXTRACTORS
+
+FEATURE_SPACES = {
+    # name: (extractor config, needs pretrained weights)
+    'inception': (dict(type='FIDInceptionV3'), True),
+    'random_inception': (dict(type='FIDInceptionV3', random_init=True, seed=0), False),
+    'statistics': (dict(type='LowLevelStatistics'), False),
+    'randomconv': (dict(type='RandomConvFeatures', seed=0), False),
+}
+
+
+def build_feature_space(name: str, weights: Optional[str] = None
+                        ) -> Tuple[torch.nn.Module, str]:
+    """Build the extractor of a named feature space.
+
+    ``'inception'`` is the FID network with its pretrained weights (``weights``, else
+    ``$ALIGNFLOW_INCEPTION_WEIGHTS``, else the pytorch-fid URL); without them it raises
+    ``InceptionWeightsUnavailable`` explaining how to get them, and never falls back silently.
+    The other spaces need no weights; their metrics carry the space's name (``fd_statistics``
+    ...), never "FID".
+
+    Returns:
+        (extractor, identity string for caches).
+    """
+    if name not in FEATURE_SPACES:
+        raise ValueError(f'unknown feature space "{name}"; choose from {sorted(FEATURE_SPACES)}')
+    cfg, pretrained = FEATURE_SPACES[name]
+    cfg = dict(cfg)
+    if pretrained and weights is not None:
+        cfg['weights'] = weights
+    extractor = FEATURE_EXTRACTORS.build(cfg)
+    identity = f'{name}:{sorted(cfg.items())}'
+    return extractor, identity

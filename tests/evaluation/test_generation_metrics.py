@@ -1,0 +1,134 @@
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from alignflow.evaluation import (FeatureCache, GenerationMetric, compute_generation_metrics,
+                                  metric_names)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_folder(root: Path, count: int, shift: float = 0.0, size=(24, 24), seed=0):
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        base = rng.normal(110 + shift, 30, size=(*size, 3))
+        cv2.imwrite(str(root / f'img{i:03d}.png'), np.clip(base, 0, 255).astype(np.uint8))
+    return root
+
+
+def test_distances_are_zero_for_identical_sets_and_grow_with_a_shift():
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(200, 8))
+    itself = compute_generation_metrics(real, real, ['fid'], 'statistics')
+    assert abs(itself['fd_statistics']) < 1e-6
+    # KID's cross term keeps the diagonal (as torch-fidelity), so compare independent samples.
+    previous = compute_generation_metrics(rng.normal(size=(200, 8)), real,
+                                          ['fid', 'kid', 'mmd'], 'statistics')
+    noise_level = {k: abs(v) for k, v in previous.items()}
+    for shift in (0.25, 0.5, 1.0):
+        shifted = compute_generation_metrics(real + shift, real, ['fid', 'kid', 'mmd'],
+                                             'statistics')
+        if previous is not None:
+            for key in ('fd_statistics', 'kd_statistics', 'mmd_statistics'):
+                assert shifted[key] > previous[key]
+        previous = shifted
+    for key in ('fd_statistics', 'kd_statistics', 'mmd_statistics'):
+        assert shifted[key] > 10 * noise_level[key]
+    assert shifted['kd_statistics_subset_size'] == 200
+
+
+def test_names_reserve_fid_for_the_pretrained_inception():
+    assert metric_names('inception')['fid'] == 'fid'
+    assert metric_names('random_inception')['fid'] == 'fd_random_inception'
+    assert metric_names('statistics')['kid'] == 'kd_statistics'
+
+
+def test_kid_subset_adapts_to_small_sets_and_refuses_single_images():
+    rng = np.random.default_rng(1)
+    out = compute_generation_metrics(rng.normal(size=(5, 4)), rng.normal(size=(30, 4)),
+                                     ['kid'], 'statistics')
+    assert out['kd_statistics_subset_size'] == 5 and out['num_fake'] == 5
+    with pytest.raises(ValueError, match='at least 2'):
+        compute_generation_metrics(rng.normal(size=(1, 4)), rng.normal(size=(5, 4)), ['kid'],
+                                   'statistics')
+
+
+def test_feature_cache_reuses_and_invalidates_when_a_file_changes(tmp_path):
+    folder = write_folder(tmp_path / 'real', 4)
+    paths = sorted(folder.glob('*.png'))
+    calls = []
+
+    class CountingExtractor(torch.nn.Module):
+        def forward(self, images):
+            calls.append(len(images))
+            return images.mean(dim=(2, 3))
+
+    cache = FeatureCache(tmp_path / 'cache')
+    first = cache.get_or_compute(paths, CountingExtractor(), 'mean', (24, 24), progress=False)
+    again = cache.get_or_compute(paths, CountingExtractor(), 'mean', (24, 24), progress=False)
+    assert calls == [4] and np.array_equal(first, again)
+    time.sleep(0.01)
+    cv2.imwrite(str(paths[0]), np.zeros((24, 24, 3), np.uint8))
+    changed = cache.get_or_compute(paths, CountingExtractor(), 'mean', (24, 24), progress=False)
+    assert calls == [4, 4] and not np.array_equal(first, changed)
+    assert not list((tmp_path / 'cache').glob('.*tmp*'))
+
+
+def test_generation_metric_in_an_evaluator_excludes_references(tmp_path):
+    real = write_folder(tmp_path / 'target', 12)
+    metric = GenerationMetric(real=str(real), feature_space='statistics', metrics=('kid', 'mmd'),
+                              exclude_references=dict(k=4, seed=0))
+    assert len(metric.real_paths()) == 8
+    samples = [dict(gen_img=dict(data=torch.randint(0, 255, (3, 24, 24), dtype=torch.uint8)))
+               for _ in range(6)]
+    metric.process({}, samples)
+    results = metric.evaluate(6)
+    assert set(results) >= {'gen/kd_statistics', 'gen/kd_statistics_std', 'gen/mmd_statistics'}
+    assert results['gen/num_real'] == 8 and results['gen/num_fake'] == 6
+
+
+def run_tool(*args):
+    return subprocess.run([sys.executable, 'tools/eval_generation.py', *map(str, args)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ))
+
+
+def test_eval_tool_prints_a_table_and_writes_json(tmp_path):
+    fake = write_folder(tmp_path / 'fake', 6, shift=40, seed=1)
+    real = write_folder(tmp_path / 'real', 8, size=(30, 30))
+    cv2.imwrite(str(real / 'odd.png'), np.zeros((20, 26, 3), np.uint8))
+    out = tmp_path / 'metrics.json'
+    result = run_tool(fake, real, '--metrics', 'fid', 'kid', 'mmd', 'precision', 'recall',
+                      '--feature-space', 'statistics', '--out', out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'real: 9 images at 30x30 (1 of another size resized to it)' in result.stdout
+    assert 'fd_statistics' in result.stdout and 'kd_statistics_std' in result.stdout
+    data = json.loads(out.read_text())
+    assert data['num_fake'] == 6 and data['num_real'] == 9 and data['fd_statistics'] > 0
+    assert 0.0 <= data['precision_statistics'] <= 1.0
+
+
+def test_eval_tool_refuses_fid_without_weights_and_bad_folders(tmp_path):
+    fake = write_folder(tmp_path / 'fake', 3)
+    missing = tmp_path / 'weights.pth'
+    result = run_tool(fake, fake, '--weights', missing)
+    assert result.returncode != 0 and 'ALIGNFLOW_INCEPTION_WEIGHTS' in result.stderr
+    assert '--feature-space statistics' in result.stderr
+    (tmp_path / 'empty').mkdir()
+    result = run_tool(tmp_path / 'empty', fake, '--feature-space', 'statistics')
+    assert result.returncode != 0 and 'no images' in result.stderr
+    one = write_folder(tmp_path / 'one', 1)
+    result = run_tool(one, fake, '--feature-space', 'statistics')
+    assert result.returncode != 0 and 'at least 2 images' in result.stderr
+    (fake / 'broken.png').write_bytes(b'junk')
+    result = run_tool(fake, fake, '--feature-space', 'statistics')
+    assert result.returncode != 0 and 'broken.png' in result.stderr

@@ -1,0 +1,113 @@
+"""Compare a folder of generated images with a folder of real images: FID, KID, MMD,
+precision/recall. Prints a table and writes JSON.
+
+    python tools/eval_generation.py GENERATED_DIR REAL_DIR [--metrics fid kid mmd precision recall]
+        [--feature-space inception|random_inception|statistics|randomconv] [--weights PATH]
+        [--size H W] [--out results.json]
+
+'FID'/'KID' need the FID Inception weights (``--weights``, or $ALIGNFLOW_INCEPTION_WEIGHTS, or
+an internet connection); other feature spaces report the same distances under their own name.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from pathlib import Path
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import alignflow  # noqa: E402,F401  (before mmseg: installs the mmcv-lite fallback)
+from alignflow.datasets.references import list_images  # noqa: E402
+from alignflow.evaluation import (AVAILABLE_METRICS, FEATURE_SPACES, FeatureCache,  # noqa: E402
+                                  build_feature_space, compute_generation_metrics,
+                                  extract_features)
+from alignflow.evaluation.feature_extraction import image_size_summary  # noqa: E402
+from alignflow.features import InceptionWeightsUnavailable  # noqa: E402
+from alignflow.utils import register_all_modules  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Generation metrics between two image folders')
+    parser.add_argument('generated', help='folder of generated images (or with images/)')
+    parser.add_argument('real', help='folder of real images (or with images/)')
+    parser.add_argument('--metrics', nargs='+', default=['fid', 'kid'],
+                        choices=AVAILABLE_METRICS)
+    parser.add_argument('--feature-space', default='inception', choices=sorted(FEATURE_SPACES))
+    parser.add_argument('--weights', help='FID Inception weights (pt_inception-2015-12-05-*.pth)')
+    parser.add_argument('--size', nargs=2, type=int, metavar=('H', 'W'),
+                        help='resize both sets to this size (default: each set at its own, '
+                        'most common size)')
+    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--device', default='cuda' if _cuda() else 'cpu')
+    parser.add_argument('--kid-subsets', type=int, default=100)
+    parser.add_argument('--kid-subset-size', type=int, default=1000)
+    parser.add_argument('--out', help='JSON file (default: <generated>/metrics_<space>.json)')
+    parser.add_argument('--no-cache', action='store_true', help="don't cache real features")
+    return parser.parse_args(argv)
+
+
+def _cuda() -> bool:
+    import torch
+    return torch.cuda.is_available()
+
+
+def set_size(paths, forced, name):
+    """The size a set is read at, and a note when some images were resized."""
+    if forced is not None:
+        return tuple(forced), f'{name}: {len(paths)} images read at {forced[0]}x{forced[1]}'
+    size, others = image_size_summary(paths)
+    note = f'{name}: {len(paths)} images at {size[0]}x{size[1]}'
+    if others:
+        note += f' ({others} of another size resized to it)'
+    return size, note
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
+    fake_paths, real_paths = list_images(args.generated), list_images(args.real)
+    for name, paths in (('generated', fake_paths), ('real', real_paths)):
+        if 'kid' in args.metrics and len(paths) < 2:
+            raise SystemExit(f'KID needs at least 2 images per set; {name} folder has '
+                             f'{len(paths)}')
+    try:
+        extractor, identity = build_feature_space(args.feature_space, args.weights)
+    except InceptionWeightsUnavailable as err:
+        raise SystemExit(f'{err}\nOr measure in a weight-free space, e.g. '
+                         '--feature-space statistics (reported as fd_statistics, not FID).')
+    fake_size, fake_note = set_size(fake_paths, args.size, 'generated')
+    real_size, real_note = set_size(real_paths, args.size, 'real')
+    print(fake_note, real_note, sep='\n')
+    kwargs = dict(batch_size=args.batch_size, device=args.device)
+    print('extracting generated features')
+    fake = extract_features(extractor, fake_paths, fake_size, **kwargs)
+    print('\nextracting real features')
+    if args.no_cache:
+        real = extract_features(extractor, real_paths, real_size, **kwargs)
+    else:
+        real = FeatureCache().get_or_compute(real_paths, extractor, identity, real_size,
+                                             **kwargs)
+    results = compute_generation_metrics(fake, real, args.metrics, args.feature_space,
+                                         kid_subsets=args.kid_subsets,
+                                         kid_subset_size=args.kid_subset_size)
+    results.update(feature_space=args.feature_space, generated=str(Path(args.generated)),
+                   real=str(Path(args.real)), generated_size=list(fake_size),
+                   real_size=list(real_size))
+    print('\n' + format_table(results))
+    out = Path(args.out or Path(args.generated) / f'metrics_{args.feature_space}.json')
+    tmp = out.with_name(f'.{out.name}.{os.getpid()}.tmp')
+    tmp.write_text(json.dumps(results, indent=2))
+    os.replace(tmp, out)
+    print(f'written {out}')
+    return results
+
+
+def format_table(results: dict) -> str:
+    rows = [(k, f'{v:.6g}' if isinstance(v, float) else str(v)) for k, v in results.items()]
+    width = max(len(k) for k, _ in rows)
+    return '\n'.join(f'{k:<{width}}  {v}' for k, v in rows)
+
+
+if __name__ == '__main__':
+    main()
