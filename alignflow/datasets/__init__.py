@@ -1,6 +1,8 @@
 """Datasets, loading transforms and procedural toy data for image-mask segmentation."""
 from .image_mask import IMG_EXTENSIONS, ImageMaskDataset
 from .polyp import PolypDataset
+from .references import (ReferenceSplit, list_images, load_images, resolve_image_folder,
+                         save_reference_list, split_references)
 from .retina import RetinalVesselDataset
 from .toy import (TOY_RENDER_VERSION, ToyPolypDataset, toy_cache_dir, toy_sample_seed,
                   write_toy_dataset)
@@ -11,5 +13,6 @@ __all__ = [
     'IMG_EXTENSIONS', 'ImageMaskDataset', 'PolypDataset', 'RetinalVesselDataset',
     'TOY_RENDER_VERSION', 'ToyPolypDataset', 'toy_cache_dir', 'toy_sample_seed',
     'write_toy_dataset', 'ToyDomain', 'image_hw', 'render_toy_pair', 'LoadBinaryMask',
-    'LoadCheckedImage'
+    'LoadCheckedImage', 'ReferenceSplit', 'list_images', 'load_images', 'save_reference_list',
+    'resolve_image_folder', 'split_references'
 ]

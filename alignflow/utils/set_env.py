@@ -17,8 +17,10 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import alignflow.datasets  # noqa: F401
     import alignflow.engine  # noqa: F401
     import alignflow.evaluation  # noqa: F401
+    import alignflow.features  # noqa: F401
     import alignflow.flow  # noqa: F401
     import alignflow.models  # noqa: F401
+    import alignflow.rewards  # noqa: F401
 
     if not init_default_scope:
         return

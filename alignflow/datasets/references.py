@@ -1,0 +1,125 @@
+"""Few-shot reference images of a target domain: reproducible selection and loading.
+
+Stage 2 aligns the generator to ``k`` reference images of the target domain. They are images
+only (target masks are never needed), drawn with a seed from the target's images or named in a
+list file; every other image of the folder is held out for evaluation, so the references
+never overlap the images a result is judged on.
+"""
+import random
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+import torch
+
+from .image_mask import IMG_EXTENSIONS
+
+PathLike = Union[str, Path]
+
+
+@dataclass(frozen=True)
+class ReferenceSplit:
+    """``references``: the k chosen images; ``heldout``: the rest of the folder, disjoint."""
+    references: Tuple[Path, ...]
+    heldout: Tuple[Path, ...]
+
+
+def resolve_image_folder(source: Union[PathLike, dict]) -> Path:
+    """A folder path, or a dataset config whose ``data_root`` is the folder (a procedural toy
+    dataset renders itself into its cache folder when built)."""
+    if isinstance(source, dict):
+        from alignflow.registry import DATASETS
+        return Path(DATASETS.build(dict(source, pipeline=[])).data_root)
+    return Path(source)
+
+
+def list_images(folder: PathLike) -> List[Path]:
+    """Image files of ``folder`` (or of ``folder/images`` when that exists), sorted."""
+    folder = Path(folder)
+    if (folder / 'images').is_dir():
+        folder = folder / 'images'
+    if not folder.is_dir():
+        raise FileNotFoundError(f'reference folder {folder} does not exist; point the config '
+                                'at a folder of target-domain images (or with an images/ subfolder)')
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMG_EXTENSIONS)
+    if not images:
+        raise FileNotFoundError(f'reference folder {folder} holds no images '
+                                f'({", ".join(IMG_EXTENSIONS)})')
+    return images
+
+
+def split_references(images: Sequence[PathLike], k: Union[int, str], seed: int = 0,
+                     list_file: Optional[PathLike] = None) -> ReferenceSplit:
+    """Choose ``k`` references (``'all'`` for every image) and hold out the rest.
+
+    Args:
+        images: candidate image files (e.g. from :func:`list_images`).
+        k: number of references, or ``'all'`` (then nothing is held out).
+        seed: seed of the draw; the same seed and folder give the same references.
+        list_file: a text file naming the references (file names or stems, one per line);
+            overrides ``k``/``seed``.
+    """
+    images = [Path(p) for p in images]
+    if list_file is not None:
+        by_name = {p.name: p for p in images} | {p.stem: p for p in images}
+        names = [line.strip() for line in Path(list_file).read_text().splitlines()
+                 if line.strip() and not line.startswith('#')]
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise FileNotFoundError(f'{list_file} names images that are not among the '
+                                    f'{len(images)} candidates: {", ".join(missing[:5])}')
+        chosen = list(dict.fromkeys(by_name[n] for n in names))
+    elif k == 'all':
+        chosen = list(images)
+    else:
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f'the number of references k must be a positive int or "all", '
+                             f'got {k!r}')
+        if k > len(images):
+            folder = images[0].parent if images else '?'
+            raise ValueError(f'k={k} references requested but {folder} holds only '
+                             f'{len(images)} images; lower k or use k="all"')
+        chosen = random.Random(seed).sample(images, k)
+    if not chosen:
+        raise ValueError('zero references selected; alignment needs at least one image')
+    chosen_set = set(chosen)
+    return ReferenceSplit(tuple(chosen), tuple(p for p in images if p not in chosen_set))
+
+
+def load_images(paths: Sequence[PathLike], size: Tuple[int, int]) -> torch.Tensor:
+    """Read images as one RGB batch in [-1, 1], resized to ``size`` = (H, W).
+
+    Images of another size are resized (bilinear, one warning naming how many); grayscale
+    images are repeated to 3 channels; an unreadable file raises an error naming it.
+
+    Returns:
+        (N, 3, H, W) float32 tensor.
+    """
+    height, width = size
+    batch, resized = [], 0
+    for path in paths:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise OSError(f'cannot read image {path}: the file is missing, corrupt or not an '
+                          'image')
+        if image.shape[:2] != (height, width):
+            resized += 1
+            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+        batch.append(np.ascontiguousarray(image[..., ::-1]))
+    if resized:
+        warnings.warn(f'{resized} of {len(batch)} reference images were resized to '
+                      f'{height}x{width} to match the generator')
+    array = np.stack(batch).astype(np.float32) / 127.5 - 1.0
+    return torch.from_numpy(array).permute(0, 3, 1, 2).contiguous()
+
+
+def save_reference_list(split: ReferenceSplit, path: PathLike) -> None:
+    """Write the chosen reference file names, one per line (atomically)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + '.tmp')
+    tmp.write_text(''.join(f'{p.name}\n' for p in split.references))
+    tmp.replace(path)
