@@ -51,18 +51,34 @@ def list_images(folder: PathLike) -> List[Path]:
     return images
 
 
-def split_references(images: Sequence[PathLike], k: Union[int, str], seed: int = 0,
-                     list_file: Optional[PathLike] = None) -> ReferenceSplit:
-    """Choose ``k`` references (``'all'`` for every image) and hold out the rest.
+def split_references(images: Sequence[PathLike], k: Union[int, str] = 'all', seed: int = 0,
+                     list_file: Optional[PathLike] = None, num_heldout: Optional[int] = None,
+                     heldout_seed: int = 0) -> ReferenceSplit:
+    """Choose ``k`` references and hold out the rest.
+
+    With ``num_heldout``, a fixed evaluation set of that many images is drawn first (with
+    ``heldout_seed``, independent of ``k`` and ``seed``) and the references come from the
+    remaining images, so runs with different shot counts and reference draws are judged on
+    the same held-out images. Without it, every image that is not a reference is held out.
 
     Args:
         images: candidate image files (e.g. from :func:`list_images`).
-        k: number of references, or ``'all'`` (then nothing is held out).
+        k: number of references, or ``'all'`` (every candidate that is not held out).
         seed: seed of the draw; the same seed and folder give the same references.
         list_file: a text file naming the references (file names or stems, one per line);
             overrides ``k``/``seed``.
+        num_heldout: size of a fixed held-out set, or None.
+        heldout_seed: seed of the held-out draw.
     """
     images = [Path(p) for p in images]
+    fixed_heldout = None
+    if num_heldout is not None:
+        if not 0 < num_heldout < len(images):
+            raise ValueError(f'num_heldout={num_heldout} must leave at least one of the '
+                             f'{len(images)} images for references')
+        fixed_heldout = sorted(random.Random(heldout_seed).sample(images, num_heldout))
+        held = set(fixed_heldout)
+        images = [p for p in images if p not in held]
     if list_file is not None:
         by_name = {p.name: p for p in images} | {p.stem: p for p in images}
         names = [line.strip() for line in Path(list_file).read_text().splitlines()
@@ -86,6 +102,8 @@ def split_references(images: Sequence[PathLike], k: Union[int, str], seed: int =
     if not chosen:
         raise ValueError('zero references selected; alignment needs at least one image')
     chosen_set = set(chosen)
+    if fixed_heldout is not None:
+        return ReferenceSplit(tuple(chosen), tuple(fixed_heldout))
     return ReferenceSplit(tuple(chosen), tuple(p for p in images if p not in chosen_set))
 
 

@@ -8,8 +8,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from alignflow.datasets.references import list_images, resolve_image_folder, split_references
+from alignflow.features import high_frequency_energy
 from alignflow.registry import METRICS
-from .feature_extraction import FeatureCache
+from .feature_extraction import FeatureCache, iter_batches
 from .feature_spaces import build_feature_space
 from .generation_metrics import compute_generation_metrics
 
@@ -17,7 +18,8 @@ from .generation_metrics import compute_generation_metrics
 @METRICS.register_module()
 class GenerationMetric(BaseMetric):
     """Distances between what a generator paints (``gen_img`` of its predictions) and real
-    images, in a named feature space.
+    images, in a named feature space; also the high-frequency energy (mean |Laplacian|, a
+    speckle detector) and the diversity (mean pairwise feature distance) of both sets.
 
     Generated features are extracted batch by batch in ``process`` (memory flat in the number
     of images); real features once per folder content (cached on disk).
@@ -25,9 +27,11 @@ class GenerationMetric(BaseMetric):
     Args:
         real: folder of real images (or with ``images/``), or a dataset config.
         feature_space: see :data:`alignflow.evaluation.feature_spaces.FEATURE_SPACES`.
-        metrics: any of fid, kid, mmd, precision, recall.
-        exclude_references: ``dict(k, seed, list_file)`` of a stage-2 run: those references
-            are removed from the real set, so the metric is measured on held-out images.
+        measures: any of fid, kid, mmd, precision, recall (not named ``metrics``: mmengine
+            reads a config dict with a ``metrics`` key as an Evaluator).
+        exclude_references: the reference split of a stage-2 run (``dict(k, seed, list_file,
+            num_heldout, heldout_seed)``, see ``split_references``): the metric is measured on
+            its held-out images only.
         weights: weights of the 'inception' space.
         max_real: use at most this many real images (evenly spaced), None for all.
     """
@@ -35,14 +39,14 @@ class GenerationMetric(BaseMetric):
     default_prefix = 'gen'
 
     def __init__(self, real: Union[str, dict], feature_space: str = 'randomconv',
-                 metrics: Sequence[str] = ('kid', 'mmd'),
+                 measures: Sequence[str] = ('kid', 'mmd'),
                  exclude_references: Optional[dict] = None, weights: Optional[str] = None,
                  max_real: Optional[int] = None, kid_subsets: int = 100,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.real = real
         self.feature_space = feature_space
-        self.metrics = tuple(metrics)
+        self.measures = tuple(measures)
         self.exclude_references = exclude_references
         self.weights = weights
         self.max_real = max_real
@@ -64,14 +68,33 @@ class GenerationMetric(BaseMetric):
         self._size = tuple(images.shape[-2:])
         device = next(iter(self.extractor.buffers()), images).device
         features = self.extractor(images.to(device)).double().cpu().numpy()
-        self.results.extend(features)
+        hf_energy = high_frequency_energy(images).double().numpy()
+        self.results.extend(zip(features, hf_energy))
 
-    def compute_metrics(self, results: List[np.ndarray]) -> Dict[str, float]:
+    def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         paths = self.real_paths()
         real = FeatureCache().get_or_compute(paths, self.extractor, self.extractor_id,
                                              self._size, progress=False)
-        print_log(f'GenerationMetric: {len(results)} generated vs {len(paths)} real images '
+        fake = np.stack([features for features, _ in results])
+        print_log(f'GenerationMetric: {len(fake)} generated vs {len(paths)} real images '
                   f'at {self._size[0]}x{self._size[1]} in the {self.feature_space} space',
                   logger='current')
-        return compute_generation_metrics(np.stack(results), real, self.metrics,
-                                          self.feature_space, kid_subsets=self.kid_subsets)
+        metrics = compute_generation_metrics(fake, real, self.measures, self.feature_space,
+                                             kid_subsets=self.kid_subsets)
+        real_hf = torch.cat([high_frequency_energy(batch)
+                             for batch in iter_batches(paths, self._size, 64)])
+        metrics.update(hf_energy=float(np.mean([hf for _, hf in results])),
+                       hf_energy_real=float(real_hf.mean()),
+                       diversity=mean_pairwise_distance(fake),
+                       diversity_real=mean_pairwise_distance(real))
+        return metrics
+
+
+def mean_pairwise_distance(features: np.ndarray) -> float:
+    """Mean Euclidean distance between distinct rows of (N, D) features: the spread of a set
+    (a generator that collapses to few modes scores lower than its real set)."""
+    x = torch.from_numpy(features).double()
+    if len(x) < 2:
+        return 0.0
+    distances = torch.cdist(x, x)
+    return float(distances.sum() / (len(x) * (len(x) - 1)))

@@ -1,6 +1,6 @@
 """Distribution rewards: a frozen feature extractor, a distance and a bank of reference features."""
 from abc import abstractmethod
-from typing import Dict, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -76,6 +76,22 @@ class DistributionReward(nn.Module):
                              f'{tuple(images.shape)}')
         self.reference_features = self.feature_extractor(flip_views(images, self.views)).float()
         self.reference_hf = high_frequency_energy(images).float()
+
+    @torch.no_grad()
+    def reference_floor(self) -> Optional[float]:
+        """Leave-one-out reward among the references: the mean distance of each reference's
+        views to the other references' views; None with a single reference."""
+        views = len(self.views)
+        count = self.num_references
+        if count < 2:
+            return None
+        bank = self.reference_features.view(views, count, -1)
+        values = []
+        for i in range(count):
+            held = bank[:, i]
+            rest = torch.cat([bank[:, :i], bank[:, i + 1:]], dim=1).flatten(0, 1)
+            values.append(float(self.distance(held, rest)))
+        return sum(values) / len(values)
 
     @abstractmethod
     def distance(self, generated: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:

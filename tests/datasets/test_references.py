@@ -65,3 +65,16 @@ def test_load_images_resizes_with_a_warning_and_scales_to_unit_range(target_fold
     corrupt.write_bytes(b'not a png')
     with pytest.raises(OSError, match='broken.png'):
         load_images([corrupt], (16, 16))
+
+
+def test_fixed_heldout_set_is_shared_across_shot_counts_and_draws(target_folder):
+    images = list_images(target_folder)
+    splits = [split_references(images, k=k, seed=s, num_heldout=4)
+              for k in (1, 5, 'all') for s in (0, 1)]
+    assert all(split.heldout == splits[0].heldout for split in splits)
+    assert len(splits[0].heldout) == 4
+    for split in splits:
+        assert not set(split.references) & set(split.heldout)
+    assert len(splits[-1].references) == 8
+    with pytest.raises(ValueError, match='num_heldout=12'):
+        split_references(images, k=1, num_heldout=12)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from alignflow.datasets import (ToyDomain, ToyPolypDataset, render_toy_pair, toy_cache_dir,
-                                toy_sample_seed, write_toy_dataset)
+from alignflow.datasets import (ToyDomain, render_toy_pair, toy_cache_dir, toy_sample_seed,
+                                write_toy_dataset)
 from alignflow.datasets import toy as toy_module
 
 

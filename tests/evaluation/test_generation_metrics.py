@@ -85,7 +85,7 @@ def test_feature_cache_reuses_and_invalidates_when_a_file_changes(tmp_path):
 
 def test_generation_metric_in_an_evaluator_excludes_references(tmp_path):
     real = write_folder(tmp_path / 'target', 12)
-    metric = GenerationMetric(real=str(real), feature_space='statistics', metrics=('kid', 'mmd'),
+    metric = GenerationMetric(real=str(real), feature_space='statistics', measures=('kid', 'mmd'),
                               exclude_references=dict(k=4, seed=0))
     assert len(metric.real_paths()) == 8
     samples = [dict(gen_img=dict(data=torch.randint(0, 255, (3, 24, 24), dtype=torch.uint8)))
@@ -94,6 +94,8 @@ def test_generation_metric_in_an_evaluator_excludes_references(tmp_path):
     results = metric.evaluate(6)
     assert set(results) >= {'gen/kd_statistics', 'gen/kd_statistics_std', 'gen/mmd_statistics'}
     assert results['gen/num_real'] == 8 and results['gen/num_fake'] == 6
+    assert results['gen/hf_energy'] > results['gen/hf_energy_real'] > 0  # uniform noise
+    assert results['gen/diversity'] > 0 and results['gen/diversity_real'] > 0
 
 
 def run_tool(*args):

@@ -143,3 +143,42 @@ def test_dist_train_runs_two_gloo_processes(tmp_path):
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert 'Distributed launcher: pytorch' in log and 'Distributed training: True' in log
     assert "dist_cfg: {'backend': 'gloo'}" in log and 'GPU number: 2' in log
+
+
+ALIGN_CONFIG = 'configs/alignflow/toy_5shot.py'
+ALIGN_SMALL = [
+    'model.generator.velocity_net.base_channels=16', 'model.generator.velocity_net.num_heads=2',
+    'model.num_steps=4', 'model.grad_last_k=2',
+    'model.references.folder.num_samples=12', 'val_evaluator.real.num_samples=12',
+    'model.references.num_heldout=4', 'val_evaluator.exclude_references.num_heldout=4',
+    'train_dataloader.dataset.num_samples=8', 'train_dataloader.batch_size=4',
+    'val_dataloader.dataset.num_samples=4', 'val_dataloader.batch_size=4',
+    'model.generator.solver.num_steps=4', 'default_hooks.logger.interval=1',
+    'train_cfg.max_iters=4', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
+    'custom_hooks.0.min_iters=100', 'custom_hooks.1.interval=2',
+]
+
+
+def test_alignment_config_trains_from_a_stage1_checkpoint(trained, tmp_path):
+    stage1_dir, _ = trained
+    command = [sys.executable, 'tools/train.py', ALIGN_CONFIG, '--work-dir', str(tmp_path),
+               '--cfg-options', *ALIGN_SMALL,
+               f'model.stage1_checkpoint={stage1_dir / "iter_6.pth"}']
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = next(tmp_path.glob('*/*.log')).read_text()
+    for key in ('loss_reward:', 'loss_fm:', 'loss_anchor:', 'hf_energy:', 'reference floor',
+                'gen/kd_randomconv:', 'gen/mmd_randomconv:'):
+        assert key in log, key
+    assert log.count('gen/kd_randomconv:') == 3  # before training, at 2 and at 4
+    references = (tmp_path / 'references.txt').read_text().split()
+    assert len(references) == 5 and all(name.endswith('.png') for name in references)
+    assert (tmp_path / 'iter_4.pth').is_file()
+
+
+def test_alignment_without_stage1_checkpoint_says_which_command_makes_it(tmp_path):
+    command = [sys.executable, 'tools/train.py', ALIGN_CONFIG, '--work-dir', str(tmp_path),
+               '--cfg-options', *ALIGN_SMALL, f'model.stage1_checkpoint={tmp_path / "no.pth"}']
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert 'python tools/train.py configs/alignflow/toy_stage1.py' in result.stderr

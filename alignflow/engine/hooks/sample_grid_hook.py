@@ -41,7 +41,7 @@ class SampleGridHook(Hook):
     The rows are mask | generated image | real image, for the first ``num_samples`` items of
     the validation set (the training set when there is none). Noise is seeded per file, so
     grids of successive iterations are comparable. When an ``EMAHook`` is registered, the
-    averaged weights paint. The grid goes to every visualizer backend: a PNG under the work
+    averaged weights paint; for a stage-2 model, its generator. The grid goes to every visualizer backend: a PNG under the work
     dir (``vis_data/vis_image/samples_<iter>.png``) and TensorBoard.
 
     Args:
@@ -74,11 +74,15 @@ class SampleGridHook(Hook):
             self.write_grid(runner)
 
     def _painter(self, runner):
+        """The generator to sample from: EMA weights when averaged, the aligned generator of a
+        stage-2 model."""
+        model = None
         for hook in runner.hooks:
             if isinstance(hook, EMAHook):
-                return hook.ema_model.module
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
+                model = hook.ema_model.module
+        if model is None:
+            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        return getattr(model, 'generator', model)
 
     @torch.no_grad()
     def write_grid(self, runner) -> None:

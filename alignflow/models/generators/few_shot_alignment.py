@@ -8,7 +8,7 @@ from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MessageHub, print_log
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from mmengine.runner.checkpoint import _load_checkpoint
@@ -68,8 +68,9 @@ class FewShotAlignment(BaseModel):
         generator: ``MaskConditionedFlow`` config (the stage-1 architecture).
         stage1_checkpoint: stage-1 checkpoint path.
         reward: reward config (registry REWARDS), e.g. ``MMDReward``.
-        references: ``dict(folder, k, seed=0, list_file=None, img_size=(H, W))``: the target
-            images (a folder or a dataset config), see
+        references: ``dict(folder, k, seed=0, img_size=(H, W), list_file=None,
+            num_heldout=None, heldout_seed=0)``: the target images (a folder or a dataset
+            config) and how to split them, see
             :func:`alignflow.datasets.references.split_references`.
         stage1_config: the stage-1 config, named in errors.
         num_steps: solver steps while aligning (the generator's default when None).
@@ -136,9 +137,9 @@ class FewShotAlignment(BaseModel):
                              f'like {next(iter(dict(self.generator.named_parameters())))}')
 
     def _load_references(self, folder: Union[str, dict], k: Union[int, str], seed: int = 0,
-                         list_file: Optional[str] = None, img_size=(64, 64)):
+                         img_size=(64, 64), **split_kwargs):
         folder = resolve_image_folder(folder)
-        split = split_references(list_images(folder), k=k, seed=seed, list_file=list_file)
+        split = split_references(list_images(folder), k=k, seed=seed, **split_kwargs)
         size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
         self.reward.set_references(load_images(split.references, size))
         print_log(f'{len(split.references)} references from {folder} (seed {seed}): '
@@ -201,6 +202,4 @@ class FewShotAlignment(BaseModel):
             return dict(skipped=torch.tensor(1.0))
         self._nonfinite_in_a_row = 0
         optim_wrapper.update_params(total)
-        MessageHub.get_current_instance().update_info('alignment_reward',
-                                                      float(log_vars.get('loss_reward', 0)))
         return log_vars

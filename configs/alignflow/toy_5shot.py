@@ -1,0 +1,54 @@
+# Stage 2 on the toy domains: the stage-1 model of toy_stage1.py (toy "source" look) aligned to
+# 5 reference images of the toy "target" look.
+#   python tools/train.py configs/alignflow/toy_stage1.py      # stage 1 (once)
+#   python tools/train.py configs/alignflow/toy_5shot.py
+_base_ = [
+    '../_base_/models/flow_unet_tiny.py',
+    '../_base_/datasets/toy_polyp.py',
+    '../_base_/schedules/alignment_adamw.py',
+    '../_base_/default_runtime.py',
+]
+stage1_config = 'configs/alignflow/toy_stage1.py'
+stage1_checkpoint = 'work_dirs/toy_stage1/iter_2000.pth'
+# Target domain: images only. A fixed half is held out for evaluation; the k references are
+# drawn with `reference_seed` from the other half (k='all' takes the whole other half).
+target = dict(type='ToyPolypDataset', num_samples=200, img_size=32, domain='target', seed=100)
+shots = 5
+reference_seed = 0
+num_heldout = 100
+references = dict(folder=target, k=shots, seed=reference_seed, num_heldout=num_heldout,
+                  img_size=32)
+
+model = dict(
+    _delete_=True,
+    type='FewShotAlignment',
+    generator={{_base_.model}},
+    stage1_checkpoint=stage1_checkpoint,
+    stage1_config=stage1_config,
+    reward=dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'),
+                hf_tolerance=0.1),
+    references=references,
+    num_steps=10,
+    grad_last_k=5,
+    fm_weight=0.5,
+    anchor_weight=1.0)
+
+train_dataloader = dict(batch_size=8)
+val_dataloader = dict(batch_size=16, dataset=dict(num_samples=64))
+test_dataloader = val_dataloader
+# Judged in a feature space the reward does not use, on target images that are not references.
+val_evaluator = dict(
+    _delete_=True,
+    type='GenerationMetric',
+    real=target,
+    feature_space='randomconv',
+    measures=('kid', 'mmd'),
+    exclude_references=dict(k=shots, seed=reference_seed, num_heldout=num_heldout))
+test_evaluator = val_evaluator
+optim_wrapper = dict(optimizer=dict(lr=1e-4))
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=150, val_interval=50)
+default_hooks = dict(checkpoint=dict(interval=50))
+custom_hooks = [
+    dict(type='AlignmentMonitorHook', validate_before_train=True, floor_factor=1.0, min_iters=30),
+    dict(type='SampleGridHook', interval=50, num_samples=8),
+]

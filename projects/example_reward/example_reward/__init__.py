@@ -1,0 +1,3 @@
+from .energy_distance_reward import EnergyDistanceReward
+
+__all__ = ['EnergyDistanceReward']

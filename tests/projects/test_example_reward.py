@@ -1,0 +1,27 @@
+import sys
+from pathlib import Path
+
+import torch
+from mmengine.config import Config
+from mmengine.utils import import_modules_from_strings
+
+from alignflow.registry import REWARDS
+
+PROJECT = Path(__file__).resolve().parents[2] / 'projects' / 'example_reward'
+
+
+def test_project_reward_is_found_through_custom_imports(monkeypatch):
+    monkeypatch.syspath_prepend(str(PROJECT))
+    cfg = Config.fromfile(str(PROJECT / 'configs' / 'toy_5shot_energy.py'))
+    import_modules_from_strings(**cfg.custom_imports)
+    assert cfg.model.reward.type == 'EnergyDistanceReward'
+    reward = REWARDS.build(cfg.model.reward)
+    generator = torch.Generator().manual_seed(0)
+    reward.set_references(torch.rand(3, 3, 16, 16, generator=generator) * 0.2 + 0.4)
+    near = torch.rand(4, 3, 16, 16, generator=generator) * 0.2 + 0.4
+    far = (torch.rand(4, 3, 16, 16, generator=generator) * 0.2 - 0.6).requires_grad_(True)
+    far_loss = reward(far)['loss_reward']
+    assert reward(near)['loss_reward'] < far_loss
+    far_loss.backward()
+    assert torch.isfinite(far.grad).all() and far.grad.abs().sum() > 0
+    sys.modules.pop('example_reward', None)

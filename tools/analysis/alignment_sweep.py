@@ -1,0 +1,121 @@
+"""Run a stage-2 config over shot counts and reference draws, and tabulate the evidence.
+
+For every (k, seed) it trains ``CONFIG`` with ``k`` references drawn with ``seed`` (skipping
+runs that already finished), reads the validation metrics the run logged before alignment
+(stage 1), during and after it, and writes ``summary.json`` and ``summary.md`` in the work
+root: per shot count the mean and spread over draws of the distance to held-out target images
+(in the config's evaluation space, which the reward does not use), high-frequency energy and
+diversity next to those of real target images, and how the last checkpoint compares with the
+best one.
+
+    python tools/analysis/alignment_sweep.py configs/alignflow/toy_5shot.py \\
+        --shots 1 5 10 all --seeds 0 1 2 --work-root work_dirs/sweep_toy
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from statistics import mean, pstdev
+from typing import Dict, List
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--shots', nargs='+', default=['1', '5', '10', 'all'])
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--work-root', required=True)
+    parser.add_argument('--metric', default='gen/kd_randomconv',
+                        help='validation scalar to tabulate (lower is better)')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='extra overrides for every run, e.g. train_cfg.max_iters=300')
+    return parser.parse_args(argv)
+
+
+def run_overrides(shots: str, seed: int) -> List[str]:
+    return [f'model.references.k={shots}', f'model.references.seed={seed}',
+            f'val_evaluator.exclude_references.k={shots}',
+            f'val_evaluator.exclude_references.seed={seed}']
+
+
+def val_records(work_dir: Path) -> List[dict]:
+    """Validation entries of the run's ``scalars.json`` (one JSON object per line)."""
+    scalars = sorted(work_dir.glob('*/vis_data/scalars.json'))
+    if not scalars:
+        raise FileNotFoundError(f'no scalars.json under {work_dir}; did the run fail?')
+    records = [json.loads(line) for line in scalars[-1].read_text().splitlines() if line]
+    return [r for r in records if any(k.startswith('gen/') for k in r)]
+
+
+def train(config: str, work_dir: Path, overrides: List[str]) -> None:
+    if (work_dir / 'done').exists():
+        return
+    command = [sys.executable, str(REPO / 'tools' / 'train.py'), config, '--work-dir',
+               str(work_dir), '--cfg-options', *overrides]
+    log = work_dir / 'sweep_stdout.log'
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with open(log, 'w') as stream:
+        code = subprocess.call(command, cwd=REPO, stdout=stream, stderr=subprocess.STDOUT)
+    if code:
+        raise RuntimeError(f'run {work_dir} failed (exit {code}); see {log}')
+    (work_dir / 'done').touch()
+
+
+def summarise_run(records: List[dict], metric: str) -> Dict[str, float]:
+    first, last = records[0], records[-1]
+    best = min(records, key=lambda r: r[metric])
+    return dict(before=first[metric], after=last[metric], best=best[metric],
+                best_step=best['step'], last_step=last['step'],
+                change_pct=100 * (last[metric] - first[metric]) / abs(first[metric]),
+                hf_energy=last.get('gen/hf_energy'), hf_energy_real=last.get('gen/hf_energy_real'),
+                hf_energy_before=first.get('gen/hf_energy'),
+                diversity=last.get('gen/diversity'), diversity_real=last.get('gen/diversity_real'),
+                diversity_before=first.get('gen/diversity'))
+
+
+def table(summary: Dict[str, List[dict]], metric: str) -> str:
+    lines = [f'| shots | draws | {metric} stage 1 | after alignment | change | last vs best | '
+             'HF energy (stage 1 / after / real) | diversity (stage 1 / after / real) |',
+             '|---|---|---|---|---|---|---|---|']
+    for shots, runs in summary.items():
+        after = [r['after'] for r in runs]
+        change = [r['change_pct'] for r in runs]
+        gap = [r['after'] - r['best'] for r in runs]
+        lines.append(
+            f"| {shots} | {len(runs)} | {mean(r['before'] for r in runs):.4f} | "
+            f'{mean(after):.4f} ± {pstdev(after):.4f} | {mean(change):+.1f}% '
+            f'(min {min(change):+.1f}, max {max(change):+.1f}) | +{mean(gap):.4f} | '
+            f"{mean(r['hf_energy_before'] for r in runs):.1f} / "
+            f"{mean(r['hf_energy'] for r in runs):.1f} / {runs[0]['hf_energy_real']:.1f} | "
+            f"{mean(r['diversity_before'] for r in runs):.3f} / "
+            f"{mean(r['diversity'] for r in runs):.3f} / {runs[0]['diversity_real']:.3f} |")
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    root = Path(args.work_root)
+    summary: Dict[str, List[dict]] = {}
+    for shots in args.shots:
+        seeds = args.seeds[:1] if shots == 'all' else args.seeds
+        for seed in seeds:
+            work_dir = root / f'k{shots}_seed{seed}'
+            print(f'k={shots} seed={seed}: {work_dir}', flush=True)
+            train(args.config, work_dir, run_overrides(shots, seed) + args.cfg_options)
+            run = summarise_run(val_records(work_dir), args.metric)
+            summary.setdefault(shots, []).append(dict(run, seed=seed))
+    text = table(summary, args.metric)
+    print(text)
+    for name, content in (('summary.json', json.dumps(summary, indent=2)),
+                          ('summary.md', text + '\n')):
+        tmp = root / f'.{name}.{os.getpid()}.tmp'
+        tmp.write_text(content)
+        os.replace(tmp, root / name)
+
+
+if __name__ == '__main__':
+    main()
