@@ -155,7 +155,8 @@ ALIGN_SMALL = [
     'val_dataloader.dataset.num_samples=4', 'val_dataloader.batch_size=4',
     'model.generator.solver.num_steps=4', 'default_hooks.logger.interval=1',
     'train_cfg.max_iters=4', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
-    'custom_hooks.0.min_iters=100', 'custom_hooks.1.interval=2',
+    'custom_hooks.0.floor_factor=1.0', 'custom_hooks.0.min_iters=100',
+    'custom_hooks.1.interval=2',
 ]
 
 

@@ -1,0 +1,52 @@
+# Stage 2 on real polyps: the stage-1 model of polyp_stage1.py (trained on the source polyp
+# set, Kvasir-SEG by default) aligned to 5 reference images of CVC-ClinicDB.
+#   python tools/train.py configs/alignflow/polyp_stage1.py     # stage 1 (once)
+#   python tools/train.py configs/alignflow/clinicdb_5shot.py \
+#       --cfg-options target_root=/data/CVC-ClinicDB   (see below for the keys to override)
+# The target folder needs images only (masks are never read). Override the paths with
+#   model.references.folder=/data/CVC-ClinicDB val_evaluator.real=/data/CVC-ClinicDB
+#   train_dataloader.dataset.data_root=/data/Kvasir-SEG val_dataloader.dataset.data_root=...
+_base_ = [
+    '../_base_/models/flow_unet_tiny.py',
+    '../_base_/datasets/polyp.py',
+    '../_base_/schedules/alignment_adamw.py',
+    '../_base_/default_runtime.py',
+]
+stage1_config = 'configs/alignflow/polyp_stage1.py'
+stage1_checkpoint = 'work_dirs/polyp_stage1/iter_20000.pth'
+target_root = 'data/CVC-ClinicDB'
+shots = 5
+reference_seed = 0
+num_heldout = 100
+model = dict(
+    _delete_=True,
+    type='FewShotAlignment',
+    generator={{_base_.model}},
+    stage1_checkpoint=stage1_checkpoint,
+    stage1_config=stage1_config,
+    reward=dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'),
+                hf_tolerance=0.1),
+    references=dict(folder=target_root, k=shots, seed=reference_seed, num_heldout=num_heldout,
+                    img_size={{_base_.img_size}}),
+    num_steps=10,
+    grad_last_k=5,
+    fm_weight=0.5,
+    anchor_weight=1.0)
+train_dataloader = dict(batch_size=8)
+val_dataloader = dict(dataset=dict(indices=64))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    _delete_=True,
+    type='GenerationMetric',
+    real=target_root,
+    feature_space='randomconv',
+    measures=('kid', 'mmd'),
+    exclude_references=dict(k=shots, seed=reference_seed, num_heldout=num_heldout))
+test_evaluator = val_evaluator
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=100, val_interval=25)
+default_hooks = dict(checkpoint=dict(interval=25))
+custom_hooks = [
+    dict(type='AlignmentMonitorHook', validate_before_train=True, floor_factor=1.0,
+         min_iters=25),
+    dict(type='SampleGridHook', interval=25, num_samples=8),
+]
