@@ -44,6 +44,10 @@ class GenerationMetric(BaseMetric):
                  max_real: Optional[int] = None, kid_subsets: int = 100,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if isinstance(real, str) and not Path(real).is_dir():
+            raise FileNotFoundError(f'GenerationMetric: real image folder {real} does not exist; '
+                                    'set it in the config (e.g. --cfg-options '
+                                    'val_evaluator.1.real=/path/to/images)')
         self.real = real
         self.feature_space = feature_space
         self.measures = tuple(measures)

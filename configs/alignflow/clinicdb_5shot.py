@@ -1,11 +1,12 @@
 # Stage 2 on real polyps: the stage-1 model of polyp_stage1.py (trained on the source polyp
-# set, Kvasir-SEG by default) aligned to 5 reference images of CVC-ClinicDB.
+# set, the common polyp training split by default) aligned to 5 reference images of
+# CVC-ClinicDB. The sibling configs {kvasir,clinicdb,colondb,etis,cvc300}_{1,5,10,full}shot.py
+# inherit from this one.
 #   python tools/train.py configs/alignflow/polyp_stage1.py     # stage 1 (once)
-#   python tools/train.py configs/alignflow/clinicdb_5shot.py \
-#       --cfg-options target_root=/data/CVC-ClinicDB   (see below for the keys to override)
-# The target folder needs images only (masks are never read). Override the paths with
-#   model.references.folder=/data/CVC-ClinicDB val_evaluator.real=/data/CVC-ClinicDB
-#   train_dataloader.dataset.data_root=/data/Kvasir-SEG val_dataloader.dataset.data_root=...
+#   python tools/train.py configs/alignflow/clinicdb_5shot.py
+# The target folder needs images only (masks are never read). Other paths through
+#   --cfg-options model.references.folder=/data/CVC-ClinicDB val_evaluator.real=/data/CVC-ClinicDB
+#   train_dataloader.dataset.data_root=/data/TrainDataset val_dataloader.dataset.data_root=...
 _base_ = [
     '../_base_/models/flow_unet_tiny.py',
     '../_base_/datasets/polyp.py',

@@ -1,7 +1,8 @@
 # Stage 1 on a polyp dataset in the Kvasir-SEG layout, 64 px, tiny U-Net (runs on a CPU).
 #   python tools/train.py configs/alignflow/polyp_stage1.py \
 #       --cfg-options train_dataloader.dataset.data_root=/data/Kvasir-SEG \
-#                     val_dataloader.dataset.data_root=/data/Kvasir-SEG
+#                     val_dataloader.dataset.data_root=/data/Kvasir-SEG \
+#                     val_evaluator.1.real=/data/Kvasir-SEG
 # On a GPU, inherit flow_unet_base.py and raise img_size in the dataset config to 128-256.
 _base_ = [
     '../_base_/models/flow_unet_tiny.py',

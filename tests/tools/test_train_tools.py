@@ -64,7 +64,7 @@ def test_train_writes_checkpoints_logs_and_sample_grids(trained):
     assert (work_dir / 'last_checkpoint').read_text().strip().endswith('iter_6.pth')
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'loss_fm:' in log and 'eta:' in log
-    assert 'gen/fm_loss:' in log  # validation ran
+    assert 'gen/fm_loss:' in log and 'gen/kd_randomconv:' in log  # validation ran
     grids = sorted(work_dir.glob('*/vis_data/vis_image/samples_*.png'))
     assert [g.name for g in grids] == ['samples_3.png', 'samples_6.png']
     assert list(work_dir.glob('*/vis_data/events.out.tfevents.*')), 'no TensorBoard events'

@@ -1,10 +1,11 @@
 # A polyp dataset in the Kvasir-SEG layout: <data_root>/images/*.jpg|png + <data_root>/masks/*.png.
-# Point `data_root` at your copy, e.g.
+# Default: the common polyp training split (PraNet's TrainDataset: 900 Kvasir-SEG + 550
+# CVC-ClinicDB pairs) in that layout. Point `data_root` at your copy, e.g.
 #   --cfg-options train_dataloader.dataset.data_root=/data/Kvasir-SEG \
 #                 val_dataloader.dataset.data_root=/data/Kvasir-SEG
 # `ann_file` (a text file of stems, one per line) picks a split; None takes every pair.
 dataset_type = 'PolypDataset'
-data_root = 'data/Kvasir-SEG'
+data_root = 'data/polyp/TrainDataset'
 img_size = 64
 train_pipeline = [
     dict(type='LoadCheckedImage'),
@@ -33,5 +34,11 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, ann_file=None, indices=32,
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='FlowMatchingLossMetric')
+# Held-out flow-matching loss, and KID/MMD to the dataset's images in a weight-free feature
+# space (set feature_space='inception' when you have the FID weights).
+val_evaluator = [
+    dict(type='FlowMatchingLossMetric'),
+    dict(type='GenerationMetric', feature_space='randomconv', measures=('kid', 'mmd'),
+         real=data_root),
+]
 test_evaluator = val_evaluator

@@ -31,5 +31,12 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, num_samples=32, img_size=img_size, domain=domain, seed=1,
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='FlowMatchingLossMetric')
+# Held-out flow-matching loss, and KID/MMD to 200 other real images of the same look in a
+# weight-free feature space (set feature_space='inception' when you have the FID weights).
+val_evaluator = [
+    dict(type='FlowMatchingLossMetric'),
+    dict(type='GenerationMetric', feature_space='randomconv', measures=('kid', 'mmd'),
+         real=dict(type=dataset_type, num_samples=200, img_size=img_size, domain=domain,
+                   seed=2)),
+]
 test_evaluator = val_evaluator

@@ -1,0 +1,6 @@
+# Kvasir-SEG: the polyp stage-1 model aligned to all the reference images of Kvasir-SEG.
+_base_ = ['./clinicdb_5shot.py']
+target_root = 'data/Kvasir-SEG'
+model = dict(references=dict(folder=target_root, k='all'))
+val_evaluator = dict(real=target_root, exclude_references=dict(k='all'))
+test_evaluator = val_evaluator
