@@ -1,8 +1,11 @@
 """Peak memory and time of one stage-2 alignment step as the number of kept solver steps grows.
 
-Each configuration runs in a fresh process so peak figures do not leak between them. On CUDA
-the peak is ``torch.cuda.max_memory_allocated``; on CPU it is the growth of the process's peak
-resident set size (``ru_maxrss``) during the step over what it held before the step.
+Each configuration runs in a fresh process so peak figures do not leak between them, and
+measures its first step (no warm-up, so the process peak is the step's). Reported: the bytes
+of activations autograd keeps for backward (unique storages seen by ``saved_tensors_hooks``:
+what grows with the number of kept steps) and the peak memory growth of the step (CUDA:
+``torch.cuda.max_memory_allocated``; CPU: growth of the peak resident set size ``ru_maxrss``).
+Seconds are those of that first step, so they include one-off setup.
 
     python benchmarks/reward_memory.py [--kept 1 5 10 20] [--steps 20] [--size 64] [--batch 8]
 
@@ -59,7 +62,14 @@ def one_step(args, kept: int, checkpoint: bool) -> dict:
         loss.backward()
         model.zero_grad(set_to_none=True)
 
-    step()  # warm-up: allocator pools, oneDNN primitives
+    saved = {}
+
+    def pack(tensor):
+        if not isinstance(tensor, torch.nn.Parameter):
+            storage = tensor.untyped_storage()
+            saved[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
     if device == 'cuda':
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -67,14 +77,16 @@ def one_step(args, kept: int, checkpoint: bool) -> dict:
     else:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     start = time.perf_counter()
-    step()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        step()
     if device == 'cuda':
         torch.cuda.synchronize()
         peak = torch.cuda.max_memory_allocated() - before
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
     return dict(kept=kept, checkpoint=checkpoint, seconds=time.perf_counter() - start,
-                peak_mib=max(peak, 0) / 2**20, device=device)
+                saved_mib=sum(saved.values()) / 2**20, peak_mib=max(peak, 0) / 2**20,
+                device=device)
 
 
 def main(argv=None):
@@ -94,12 +106,14 @@ def main(argv=None):
             rows.append(json.loads(output.strip().splitlines()[-1]))
     print(f'{args.steps} Euler steps, batch {args.batch}, {args.size}px, '
           f'U-Net base {args.base_channels}, device {rows[0]["device"]}')
-    print('| kept steps | checkpointing | peak MiB | x kept=1 | seconds |')
-    print('|---|---|---|---|---|')
+    print('| kept steps | checkpointing | saved activations MiB | x kept=1 | peak growth MiB '
+          '| x kept=1 | seconds |')
+    print('|---|---|---|---|---|---|---|')
     for row in rows:
         base = next(r for r in rows if r['checkpoint'] == row['checkpoint'] and
                     r['kept'] == min(args.kept))
         print(f"| {row['kept']} | {'yes' if row['checkpoint'] else 'no'} | "
+              f"{row['saved_mib']:.1f} | {row['saved_mib'] / max(base['saved_mib'], 1e-9):.2f} | "
               f"{row['peak_mib']:.0f} | {row['peak_mib'] / max(base['peak_mib'], 1e-9):.2f} | "
               f"{row['seconds']:.2f} |")
     if args.json:
