@@ -7,10 +7,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import alignflow  # noqa: E402,F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.registry import RUNNERS  # noqa: E402
-from alignflow.utils import prepare_launcher, register_all_modules  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from alignflow.apis import build_runner, load_config  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 
 def parse_args():
@@ -36,24 +34,14 @@ def main():
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist; train one with '
                                 f'`python tools/train.py {args.config}`')
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     cfg.load_from = args.checkpoint
     if args.num_steps is not None:
         cfg.model.solver.num_steps = args.num_steps
     if args.out is not None:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='WriteGeneratedPairsHook', out_dir=args.out)]
-    prepare_launcher(cfg, args.launcher)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    runner.test()
+    build_runner(cfg).test()
 
 
 if __name__ == '__main__':

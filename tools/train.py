@@ -8,11 +8,9 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import alignflow  # noqa: E402,F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.registry import RUNNERS  # noqa: E402
-from alignflow.utils import prepare_launcher, register_all_modules  # noqa: E402
+from alignflow.apis import build_runner, load_config  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 
 def parse_args():
@@ -36,14 +34,7 @@ def parse_args():
 
 
 def build_config(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper in ('AutoAmpOptimWrapper', 'AmpOptimWrapper'):
@@ -62,12 +53,7 @@ def build_config(args) -> Config:
 
 
 def main():
-    args = parse_args()
-    register_all_modules(init_default_scope=False)
-    cfg = build_config(args)
-    prepare_launcher(cfg, args.launcher)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    runner.train()
+    build_runner(build_config(parse_args())).train()
 
 
 if __name__ == '__main__':

@@ -1,0 +1,31 @@
+"""Config loading and runner construction shared by tools/train.py and tools/test.py."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from alignflow.registry import RUNNERS
+from alignflow.utils import prepare_launcher, register_all_modules
+
+
+def load_config(path: str, launcher: str = 'none', cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None) -> Config:
+    """Read a config, apply ``--cfg-options`` and choose the work dir as mmseg's tools do:
+    the command line, else the config's ``work_dir``, else ``./work_dirs/<config name>``."""
+    cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Register every module, adapt the launcher (gloo on CPU) and build the runner."""
+    register_all_modules(init_default_scope=False)
+    prepare_launcher(cfg, cfg.launcher)
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
