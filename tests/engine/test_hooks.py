@@ -59,3 +59,40 @@ def test_write_generated_pairs_hook_writes_dataset_layout(tmp_path):
     assert image[0, 0].tolist() == [0, 0, 200]  # BGR on disk
     assert mask.ndim == 2 and set(np.unique(mask)) == {0, 255}
     assert sorted(p.name for p in tmp_path.rglob('*') if p.is_file()) == ['case7.png', 'case7.png']
+
+
+
+def _alignment_runner(floor, iteration=30):
+    model = SimpleNamespace(reward=SimpleNamespace(reference_floor=lambda: floor),
+                            anchor_weight=2.0)
+    return SimpleNamespace(model=model, iter=iteration,
+                           train_loop=SimpleNamespace(_max_iters=1000))
+
+
+def test_alignment_monitor_ends_training_below_the_reference_floor():
+    from alignflow.engine import AlignmentMonitorHook
+    hook = AlignmentMonitorHook(validate_before_train=False, window=2, min_iters=10)
+    runner = _alignment_runner(floor=0.5)
+    hook.floor = 0.5
+    for reward in (0.9, 0.3):  # running means 0.9 and 0.6: above the floor
+        hook.after_train_iter(runner, 0, outputs=dict(loss_reward=torch.tensor(reward)))
+        assert runner.train_loop._max_iters == 1000
+    hook.after_train_iter(runner, 0, outputs=dict(loss_reward=torch.tensor(0.2)))
+    assert runner.train_loop._max_iters == 31  # mean 0.25: this iteration becomes the last
+
+
+def test_alignment_monitor_respects_min_iters_and_bounds_drift():
+    from alignflow.engine import AlignmentMonitorHook
+    hook = AlignmentMonitorHook(validate_before_train=False, floor_factor=None, max_drift=0.1,
+                                min_iters=10)
+    early = _alignment_runner(floor=None, iteration=3)
+    hook.after_train_iter(early, 0, outputs=dict(loss_reward=torch.tensor(0.1),
+                                                 loss_anchor=torch.tensor(1.0)))
+    assert early.train_loop._max_iters == 1000
+    runner = _alignment_runner(floor=None)
+    hook.after_train_iter(runner, 0, outputs=dict(loss_reward=torch.tensor(0.1),
+                                                  loss_anchor=torch.tensor(0.1)))
+    assert runner.train_loop._max_iters == 1000  # drift 0.05 per unit weight
+    hook.after_train_iter(runner, 0, outputs=dict(loss_reward=torch.tensor(0.1),
+                                                  loss_anchor=torch.tensor(0.4)))
+    assert runner.train_loop._max_iters == 31  # drift 0.2 > 0.1
