@@ -183,3 +183,15 @@ def test_alignment_without_stage1_checkpoint_says_which_command_makes_it(tmp_pat
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert 'python tools/train.py configs/alignflow/toy_stage1.py' in result.stderr
+
+
+def test_alignment_trains_with_amp(trained, tmp_path):
+    stage1_dir, _ = trained
+    command = [sys.executable, 'tools/train.py', ALIGN_CONFIG, '--amp', '--work-dir',
+               str(tmp_path), '--cfg-options', *ALIGN_SMALL, 'train_cfg.max_iters=2',
+               f'model.stage1_checkpoint={stage1_dir / "iter_6.pth"}']
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = next(tmp_path.glob('*/*.log')).read_text()
+    assert "type='AutoAmpOptimWrapper'" in log and 'loss_reward:' in log
+    assert (tmp_path / 'iter_2.pth').is_file()

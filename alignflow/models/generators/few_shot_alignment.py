@@ -167,7 +167,9 @@ class FewShotAlignment(BaseModel):
         k = random.randint(1, self.grad_last_k) if self.randomize_k else self.grad_last_k
         images = generator.sample(mask, num_steps=self.num_steps, grad_last_k=k,
                                   checkpoint=True)
-        losses = self.reward(images.clamp(-1, 1))
+        # The reward's statistics (moments, kernels, Laplacians) lose too much in bf16/fp16.
+        with torch.autocast(device_type=images.device.type, enabled=False):
+            losses = self.reward(images.float().clamp(-1, 1))
         losses['grad_last_k'] = torch.tensor(float(k))
         x0 = torch.randn_like(x1)
         t = generator.time_sampler(x1.shape[0], device=x1.device)
