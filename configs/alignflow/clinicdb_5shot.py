@@ -8,7 +8,7 @@
 #   --cfg-options model.references.folder=/data/CVC-ClinicDB val_evaluator.real=/data/CVC-ClinicDB
 #   train_dataloader.dataset.data_root=/data/TrainDataset val_dataloader.dataset.data_root=...
 _base_ = [
-    '../_base_/models/flow_unet_tiny.py',
+    '../_base_/models/alignment_flow_unet_tiny.py',
     '../_base_/datasets/polyp.py',
     '../_base_/schedules/alignment_adamw.py',
     '../_base_/default_runtime.py',
@@ -20,19 +20,10 @@ shots = 5
 reference_seed = 0
 num_heldout = 100
 model = dict(
-    _delete_=True,
-    type='FewShotAlignment',
-    generator={{_base_.model}},
     stage1_checkpoint=stage1_checkpoint,
     stage1_config=stage1_config,
-    reward=dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'),
-                hf_tolerance=0.1),
     references=dict(folder=target_root, k=shots, seed=reference_seed, num_heldout=num_heldout,
-                    img_size={{_base_.img_size}}),
-    num_steps=10,
-    grad_last_k=5,
-    fm_weight=0.5,
-    anchor_weight=1.0)
+                    img_size={{_base_.img_size}}))
 train_dataloader = dict(batch_size=8)
 val_dataloader = dict(dataset=dict(indices=64))
 test_dataloader = val_dataloader

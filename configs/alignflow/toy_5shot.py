@@ -3,7 +3,7 @@
 #   python tools/train.py configs/alignflow/toy_stage1.py      # stage 1 (once)
 #   python tools/train.py configs/alignflow/toy_5shot.py
 _base_ = [
-    '../_base_/models/flow_unet_tiny.py',
+    '../_base_/models/alignment_flow_unet_tiny.py',
     '../_base_/datasets/toy_polyp.py',
     '../_base_/schedules/alignment_adamw.py',
     '../_base_/default_runtime.py',
@@ -19,19 +19,8 @@ num_heldout = 100
 references = dict(folder=target, k=shots, seed=reference_seed, num_heldout=num_heldout,
                   img_size=32)
 
-model = dict(
-    _delete_=True,
-    type='FewShotAlignment',
-    generator={{_base_.model}},
-    stage1_checkpoint=stage1_checkpoint,
-    stage1_config=stage1_config,
-    reward=dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'),
-                hf_tolerance=0.1),
-    references=references,
-    num_steps=10,
-    grad_last_k=5,
-    fm_weight=0.5,
-    anchor_weight=1.0)
+model = dict(stage1_checkpoint=stage1_checkpoint, stage1_config=stage1_config,
+             references=references)
 
 train_dataloader = dict(batch_size=8)
 val_dataloader = dict(batch_size=16, dataset=dict(num_samples=64))

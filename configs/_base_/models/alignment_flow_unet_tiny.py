@@ -1,0 +1,17 @@
+# Stage 2: FewShotAlignment of a flow_unet_tiny stage-1 model with MMD on weight-free
+# low-level statistics. Child configs set model.stage1_checkpoint, model.stage1_config and
+# model.references (target images, shots, seeds, image size).
+_base_ = ['./flow_unet_tiny.py']
+model = dict(
+    _delete_=True,
+    type='FewShotAlignment',
+    generator={{_base_.model}},
+    stage1_checkpoint=None,
+    stage1_config=None,
+    reward=dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'),
+                hf_tolerance=0.1),
+    references=dict(),
+    num_steps=10,
+    grad_last_k=5,
+    fm_weight=0.5,
+    anchor_weight=1.0)
