@@ -98,6 +98,11 @@ def test_generation_metric_in_an_evaluator_excludes_references(tmp_path):
     assert results['gen/diversity'] > 0 and results['gen/diversity_real'] > 0
 
 
+def test_generation_metric_names_a_missing_real_folder_at_build_time(tmp_path):
+    with pytest.raises(FileNotFoundError, match='val_evaluator.1.real'):
+        GenerationMetric(real=str(tmp_path / 'nowhere'), feature_space='statistics')
+
+
 def run_tool(*args):
     return subprocess.run([sys.executable, 'tools/eval_generation.py', *map(str, args)],
                           cwd=REPO, capture_output=True, text=True, timeout=300,

@@ -1,0 +1,56 @@
+"""The sweep tool's reading and tabulation of logged validation scalars (no training)."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SPEC = importlib.util.spec_from_file_location(
+    'alignment_sweep', Path(__file__).resolve().parents[2] / 'tools' / 'analysis' /
+    'alignment_sweep.py')
+sweep = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(sweep)
+
+
+def write_scalars(work_dir: Path, kids):
+    vis = work_dir / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    lines = []
+    for step, kid in kids:
+        lines.append(json.dumps(dict(loss=1.0, step=step)))  # a training record
+        lines.append(json.dumps({'gen/kd_randomconv': kid, 'gen/hf_energy': 20.0 + step,
+                                 'gen/hf_energy_real': 25.0, 'gen/diversity': 0.5,
+                                 'gen/diversity_real': 0.6, 'step': step}))
+    (vis / 'scalars.json').write_text('\n'.join(lines) + '\n')
+
+
+def test_runs_are_summarised_before_best_and_last(tmp_path):
+    write_scalars(tmp_path, [(0, 0.04), (25, 0.02), (50, 0.03)])
+    records = sweep.val_records(tmp_path)
+    assert [r['step'] for r in records] == [0, 25, 50]
+    run = sweep.summarise_run(records, 'gen/kd_randomconv')
+    assert run['before'] == 0.04 and run['after'] == 0.03 and run['best'] == 0.02
+    assert run['best_step'] == 25 and run['change_pct'] == pytest.approx(-25.0)
+    assert run['hf_energy_before'] == 20.0 and run['hf_energy'] == 70.0
+
+
+def test_table_reports_mean_spread_and_extremes_over_draws(tmp_path):
+    runs = []
+    for seed, after in enumerate((0.01, 0.03)):
+        work_dir = tmp_path / f'k5_seed{seed}'
+        write_scalars(work_dir, [(0, 0.04), (25, after)])
+        runs.append(sweep.summarise_run(sweep.val_records(work_dir), 'gen/kd_randomconv'))
+    table = sweep.table({'5': runs}, 'gen/kd_randomconv')
+    row = table.splitlines()[-1]
+    assert row.startswith('| 5 | 2 | 0.0400 | 0.0200 ± 0.0100 | -50.0% (min -75.0, max -25.0)')
+
+
+def test_overrides_set_references_and_evaluation_split_together():
+    assert sweep.run_overrides('all', 3) == [
+        'model.references.k=all', 'model.references.seed=3',
+        'val_evaluator.exclude_references.k=all', 'val_evaluator.exclude_references.seed=3']
+
+
+def test_a_run_without_logs_is_reported(tmp_path):
+    with pytest.raises(FileNotFoundError, match='no scalars.json'):
+        sweep.val_records(tmp_path)
