@@ -64,3 +64,36 @@ def test_reward_refuses_missing_or_empty_references():
         reward.set_references(torch.empty(0, 3, 8, 8))
     with pytest.raises(ValueError, match='unknown reference views'):
         REWARDS.build(dict(REWARD_CFGS[0], views=('rot90', )))
+
+
+def varied_domain(num, red, seed):
+    """Images whose colour and brightness vary from image to image (so they are not
+    interchangeable), with a left-right ramp that flips change."""
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.rand(num, 3, 32, 32, generator=generator) * 0.2 - 0.1
+    images += 0.3 * torch.rand(num, 3, 1, 1, generator=generator)
+    images[:, 0] += red + torch.linspace(-0.3, 0.3, 32)
+    return images.clamp(-1, 1)
+
+
+@pytest.mark.parametrize('cfg', REWARD_CFGS[::2], ids=lambda c: c['type'])
+def test_reference_floor_predicts_the_reward_of_real_batches(cfg):
+    reward = REWARDS.build(cfg)
+    reward.set_references(varied_domain(12, 0.3, seed=0))
+    floor = reward.reference_floor()
+    assert floor == reward.reference_floor()  # seeded: the same every call
+    real = torch.stack([reward(varied_domain(8, 0.3, seed=s))['loss_reward']
+                        for s in range(1, 9)]).mean()
+    shifted = reward(varied_domain(8, 0.0, seed=9))['loss_reward']
+    # Well below a shifted domain, and nearer to what real target batches score than holding
+    # out one image together with its own flip views (near-copies of each other).
+    assert floor < real + 0.5 * (shifted - real)
+    bank = reward.reference_features.view(len(reward.views), 12, -1)
+    with_own_views = reward.distance(bank[:, 0], bank[:, 1:].flatten(0, 1))
+    assert abs(floor - real) < abs(with_own_views - real)
+
+
+def test_reference_floor_needs_three_references():
+    reward = REWARDS.build(REWARD_CFGS[0])
+    reward.set_references(varied_domain(2, 0.3, seed=0))
+    assert reward.reference_floor() is None

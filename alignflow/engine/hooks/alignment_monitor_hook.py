@@ -20,9 +20,10 @@ class AlignmentMonitorHook(Hook):
     * Ends training at the current iteration (checkpoint, validation and grid included) when
       either rule fires:
       - **reference floor**: the running mean of the reward falls below ``floor_factor`` x the
-        leave-one-out distance among the references themselves (synthesis is then as close to
-        the reference set as a reference is; pushing further fits the few references' noise).
-        Needs at least 2 references.
+        reward that held-out references get against the others
+        (:meth:`~alignflow.rewards.base.DistributionReward.reference_floor`): synthesis is then
+        as close to the reference set as real target images are; pushing further fits the few
+        references' noise. Needs at least 3 references.
       - **drift bound**: the anchor loss (per unit weight) exceeds ``max_drift``, i.e. the
         velocity field moved too far from stage 1.
 
@@ -56,10 +57,10 @@ class AlignmentMonitorHook(Hook):
         if self.floor_factor is not None:
             self.floor = model.reward.reference_floor()
             if self.floor is None:
-                print_log('one reference: the reference-floor stopping rule is off',
+                print_log('fewer than 3 references: the reference-floor stopping rule is off',
                           logger='current')
             else:
-                print_log(f'reference floor (leave-one-out reward among references): '
+                print_log(f'reference floor (reward of held-out references against the others): '
                           f'{self.floor:.6g}', logger='current')
         if self.validate_before_train and runner.val_loop is not None and runner.iter == 0:
             runner.val_loop.run()
