@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 from alignflow.datasets.references import list_images, resolve_image_folder, split_references
 from alignflow.features import high_frequency_energy
 from alignflow.registry import METRICS
-from .feature_extraction import FeatureCache, iter_batches
+from .feature_extraction import FeatureCache
 from .feature_spaces import build_feature_space
 from .generation_metrics import compute_generation_metrics
 
@@ -85,13 +85,22 @@ class GenerationMetric(BaseMetric):
                   logger='current')
         metrics = compute_generation_metrics(fake, real, self.measures, self.feature_space,
                                              kid_subsets=self.kid_subsets)
-        real_hf = torch.cat([high_frequency_energy(batch)
-                             for batch in iter_batches(paths, self._size, 64)])
+        real_hf = FeatureCache().get_or_compute(paths, HighFrequencyEnergy(), 'hf_energy',
+                                                self._size, progress=False)
         metrics.update(hf_energy=float(np.mean([hf for _, hf in results])),
                        hf_energy_real=float(real_hf.mean()),
                        diversity=mean_pairwise_distance(fake),
                        diversity_real=mean_pairwise_distance(real))
         return metrics
+
+
+class HighFrequencyEnergy(torch.nn.Module):
+    """:func:`high_frequency_energy` as a one-dimensional feature, (B, 3, H, W) -> (B, 1), so
+    that the real images' values are cached with their features instead of re-read at every
+    validation."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return high_frequency_energy(images)[:, None]
 
 
 def mean_pairwise_distance(features: np.ndarray) -> float:
