@@ -3,7 +3,9 @@ from .feature_spaces import FEATURE_SPACES, build_feature_space
 from .flow_loss_metric import FlowMatchingLossMetric
 from .generation_metric import GenerationMetric
 from .generation_metrics import AVAILABLE_METRICS, compute_generation_metrics, metric_names
+from .mask_adherence import lesion_dice_iou, score_segmentor
 
 __all__ = ['AVAILABLE_METRICS', 'FEATURE_SPACES', 'FeatureCache', 'FlowMatchingLossMetric',
            'GenerationMetric', 'build_feature_space', 'compute_generation_metrics',
-           'extract_features', 'folder_fingerprint', 'metric_names']
+           'extract_features', 'folder_fingerprint', 'lesion_dice_iou', 'metric_names',
+           'score_segmentor']

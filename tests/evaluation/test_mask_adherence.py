@@ -1,0 +1,111 @@
+"""The mask-adherence check: per-image lesion Dice of a segmentor on pair folders."""
+import importlib.util
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.model import BaseModel
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from alignflow.evaluation import lesion_dice_iou
+from alignflow.registry import MODELS
+
+REPO = Path(__file__).resolve().parents[2]
+SEG_CONFIG = REPO / 'configs' / 'segmentation' / 'unet_polyp_32.py'
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'mask_adherence', REPO / 'tools' / 'analysis' / 'mask_adherence.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@MODELS.register_module(force=True)
+class RedThresholdSegmentor(BaseModel):
+    """Test stand-in for a trained segmentor: lesion = pixels whose red value exceeds 128."""
+
+    def __init__(self, data_preprocessor=None):
+        super().__init__(data_preprocessor=data_preprocessor)
+        self.unused = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, inputs, data_samples=None, mode='predict'):
+        red = inputs[:, 2] if inputs.dim() == 4 else torch.stack(inputs)[:, 2]  # BGR as loaded
+        for sample, image_red in zip(data_samples, red):
+            sample.pred_sem_seg = PixelData(data=(image_red > 128).long()[None])
+        return data_samples
+
+
+def write_pairs(root: Path, lesions, mask_offsets):
+    """One 32x32 pair per entry: a red disk at ``lesion`` (None: none) in the image and the
+    same disk moved by ``offset`` pixels (None: an empty mask) in the mask."""
+    (root / 'images').mkdir(parents=True)
+    (root / 'masks').mkdir()
+    for i, (lesion, offset) in enumerate(zip(lesions, mask_offsets)):
+        image = np.full((32, 32, 3), 60, np.uint8)
+        mask = np.zeros((32, 32), np.uint8)
+        if lesion is not None:
+            cv2.circle(image, lesion, 6, (40, 40, 220), -1)
+        if offset is not None:
+            cv2.circle(mask, (lesion[0] + offset, lesion[1]), 6, 255, -1)
+        cv2.imwrite(str(root / 'images' / f'{i:03d}.png'), image)
+        cv2.imwrite(str(root / 'masks' / f'{i:03d}.png'), mask)
+    return root
+
+
+def test_lesion_dice_iou_values():
+    a = torch.zeros(4, 4, dtype=torch.long)
+    b = a.clone()
+    assert lesion_dice_iou(a, b) == (1.0, 1.0)  # nothing to find, nothing found
+    a[:2] = 1
+    assert lesion_dice_iou(a, b) == (0.0, 0.0)
+    b[1:3] = 1  # overlap: one row of 4 pixels; 8 + 8 labelled
+    dice, iou = lesion_dice_iou(a, b)
+    assert dice == pytest.approx(0.5) and iou == pytest.approx(4 / 12)
+    with pytest.raises(ValueError, match='differ in size'):
+        lesion_dice_iou(a, b[:2])
+
+
+def test_tool_scores_followed_and_ignored_masks(tmp_path):
+    config = tmp_path / 'threshold.py'
+    config.write_text(
+        f"_base_ = ['{SEG_CONFIG}']\n"
+        "model = dict(_delete_=True, type='RedThresholdSegmentor', data_preprocessor=dict("
+        "type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1], bgr_to_rgb=False))\n")
+    checkpoint = tmp_path / 'threshold.pth'
+    torch.save({'state_dict': {'unused': torch.zeros(1)}}, checkpoint)
+    followed = write_pairs(tmp_path / 'followed', [(10, 10), (20, 16), None], [0, 0, None])
+    ignored = write_pairs(tmp_path / 'ignored', [(8, 10), (8, 20), (9, 9)], [15, 15, 15])
+    out = tmp_path / 'scores.json'
+    scores = load_tool().main([str(config), str(checkpoint), f'followed={followed}',
+                               f'ignored={ignored}', '--out', str(out)])
+    assert scores['followed']['images'] == 3
+    assert scores['followed']['dice'] == pytest.approx(1.0)
+    assert scores['followed']['found'] == 1.0
+    assert scores['ignored']['dice'] < 0.05 and scores['ignored']['found'] == 0.0
+    assert out.is_file() and not list(tmp_path.glob('.scores.json.*'))
+
+
+def test_tool_runs_the_mmseg_unet_config(tmp_path):
+    """The shipped segmentor config builds and scores a folder (random weights here)."""
+    register = pytest.importorskip('alignflow.utils').register_all_modules
+    register()
+    cfg_model = load_tool().load_config(str(SEG_CONFIG)).model
+    model = MODELS.build(cfg_model)
+    checkpoint = tmp_path / 'unet.pth'
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    pairs = write_pairs(tmp_path / 'pairs', [(10, 10), (20, 20)], [0, 0])
+    scores = load_tool().main([str(SEG_CONFIG), str(checkpoint), f'pairs={pairs}'])
+    assert scores['pairs']['images'] == 2
+    assert 0.0 <= scores['pairs']['dice'] <= 1.0
+
+
+def test_tool_names_a_folder_without_pairs(tmp_path):
+    with pytest.raises(FileNotFoundError, match='needs images/ and masks/'):
+        load_tool().parse_folders([f'gen={tmp_path}'])
+    with pytest.raises(ValueError, match='NAME=FOLDER'):
+        load_tool().parse_folders([str(tmp_path)])

@@ -1,0 +1,98 @@
+"""Score how well images follow their masks: a segmentor trained on real pairs segments each
+folder of pairs, and its prediction is compared with the folder's masks.
+
+Use it on pairs written by ``tools/test.py CONFIG CKPT --out DIR`` (stage 1 and aligned), next
+to real pairs of the source and target domains for scale:
+
+    python tools/analysis/mask_adherence.py configs/segmentation/unet_polyp_32.py \\
+        work_dirs/unet_polyp_32/iter_3000.pth stage1=work_dirs/pairs_stage1 \\
+        aligned=work_dirs/pairs_k5 real_target=/data/CVC-ClinicDB --out adherence.json
+
+Every folder is read with the segmentor config's test pipeline (``images/`` + ``masks/``).
+"""
+import argparse
+import copy
+import json
+import os
+import os.path as osp
+import sys
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+import alignflow  # noqa: E402,F401  (before mmseg: installs the mmcv-lite fallback)
+from alignflow.apis import load_config  # noqa: E402
+from alignflow.evaluation import score_segmentor  # noqa: E402
+from alignflow.registry import MODELS  # noqa: E402
+from alignflow.utils import register_all_modules  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
+from mmengine.runner import Runner, load_checkpoint  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='segmentor config (mmseg EncoderDecoder)')
+    parser.add_argument('checkpoint', help='segmentor checkpoint')
+    parser.add_argument('folders', nargs='+', metavar='NAME=FOLDER',
+                        help='pair folders (images/ + masks/) to score, each with a name')
+    parser.add_argument('--out', help='also write the scores to this JSON file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override segmentor config settings')
+    return parser.parse_args(argv)
+
+
+def parse_folders(items: List[str]) -> List[Tuple[str, str]]:
+    folders = []
+    for item in items:
+        name, sep, folder = item.partition('=')
+        if not sep or not name or not folder:
+            raise ValueError(f'expected NAME=FOLDER, got {item!r}')
+        if not osp.isdir(osp.join(folder, 'images')) or not osp.isdir(osp.join(folder, 'masks')):
+            raise FileNotFoundError(f'{folder} (for {name!r}) needs images/ and masks/ '
+                                    'subfolders; write generated pairs with tools/test.py --out')
+        folders.append((name, folder))
+    return folders
+
+
+def folder_dataloader(cfg, folder: str):
+    """The config's test dataloader, reading every pair of ``folder`` in one process."""
+    loader = copy.deepcopy(cfg.test_dataloader)
+    loader.dataset.update(data_root=folder, ann_file=None, indices=None)
+    loader.update(num_workers=0, persistent_workers=False)
+    return Runner.build_dataloader(loader)
+
+
+def table(scores: Dict[str, dict]) -> str:
+    lines = ['| pairs | images | lesion Dice (mean ± std) | lesion IoU | found (Dice ≥ 0.5) |',
+             '|---|---|---|---|---|']
+    for name, s in scores.items():
+        lines.append(f"| {name} | {s['images']} | {s['dice']:.3f} ± {s['dice_std']:.3f} | "
+                     f"{s['iou']:.3f} | {100 * s['found']:.0f}% |")
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> Dict[str, dict]:
+    args = parse_args(argv)
+    folders = parse_folders(args.folders)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'segmentor checkpoint {args.checkpoint} does not exist; train '
+                                f'one with `python tools/train.py {args.config}`')
+    cfg = load_config(args.config, cfg_options=args.cfg_options)
+    register_all_modules()
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    scores = {name: score_segmentor(model, folder_dataloader(cfg, folder))
+              for name, folder in folders}
+    print(table(scores))
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f'.{out.name}.{os.getpid()}.tmp')
+        tmp.write_text(json.dumps(scores, indent=2))
+        tmp.replace(out)
+    return scores
+
+
+if __name__ == '__main__':
+    main()
