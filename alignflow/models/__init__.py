@@ -1,2 +1,3 @@
+from .adapters import *  # noqa: F401,F403
 from .generators import *  # noqa: F401,F403
 from .velocity import *  # noqa: F401,F403
