@@ -15,6 +15,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from alignflow.datasets.references import (list_images, load_images, resolve_image_folder,
                                            split_references)
+from alignflow.models.adapters import inject_lora, merge_lora
 from alignflow.registry import MODELS, REWARDS
 
 
@@ -46,6 +47,21 @@ def load_stage1_weights(generator: torch.nn.Module, checkpoint: str,
     generator.load_state_dict(state, strict=True)
 
 
+_REBUILT_KEYS = re.compile(r'(^|\.)(anchor|reward)\.')
+
+
+def _drop_rebuilt_keys(module, state_dict, prefix, local_metadata) -> None:
+    """State-dict post hook: remove the anchor and reward keys (rebuilt at construction)."""
+    for key in [k for k in state_dict if k.startswith((prefix + 'anchor.', prefix + 'reward.'))]:
+        del state_dict[key]
+
+
+def _ignore_missing_rebuilt_keys(module, incompatible_keys) -> None:
+    """Load post hook: the anchor and reward keys are not missing, just never saved."""
+    incompatible_keys.missing_keys[:] = [k for k in incompatible_keys.missing_keys
+                                         if not _REBUILT_KEYS.search(k)]
+
+
 @MODELS.register_module()
 class FewShotAlignment(BaseModel):
     """Fine-tune a mask-conditioned flow so its samples match K target-domain references.
@@ -63,6 +79,11 @@ class FewShotAlignment(BaseModel):
        pairs, against a frozen copy of the stage-1 velocity field (bounds drift);
 
     A non-finite total skips the step; ``max_nonfinite`` in a row stop training.
+
+    Checkpoints hold the generator only: the anchor and the reward (its frozen feature
+    extractor) are rebuilt from the config at construction, so their keys are left out of
+    :meth:`state_dict` and not reported missing on loading (older checkpoints that have them
+    still load).
 
     Args:
         generator: ``MaskConditionedFlow`` config (the stage-1 architecture).
@@ -82,6 +103,11 @@ class FewShotAlignment(BaseModel):
             where alignment started; None keeps lambda fixed.
         trainable: 'all', or regular expressions of parameter names to fine-tune (the rest is
             frozen), e.g. ``[r'velocity_net\\.(output_blocks|out_)']`` for the decoder half.
+        lora: ``dict(targets=[regex, ...], rank=4, alpha=4.0)``: fine-tune low-rank updates
+            of the ``generator.velocity_net`` Conv2d/Linear layers whose names (e.g.
+            ``output_blocks.0.1.qkv``) match ``targets`` instead of the weights, everything
+            else frozen (see :func:`alignflow.models.adapters.inject_lora`); needs
+            ``trainable='all'``. :meth:`merged_generator` gives back a plain generator.
         max_nonfinite: consecutive non-finite steps tolerated before training stops.
     """
 
@@ -98,6 +124,7 @@ class FewShotAlignment(BaseModel):
                  anchor_weight: float = 1.0,
                  adaptive_fm_weight: Optional[dict] = None,
                  trainable: Union[str, Sequence[str]] = 'all',
+                 lora: Optional[dict] = None,
                  max_nonfinite: int = 5,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -106,6 +133,13 @@ class FewShotAlignment(BaseModel):
         load_stage1_weights(generator, stage1_checkpoint, stage1_config)
         self.generator = generator
         self.anchor = copy.deepcopy(generator.velocity_net).requires_grad_(False).eval()
+        if lora is not None:
+            if trainable != 'all':
+                raise ValueError(f'lora trains only its low-rank updates and cannot be combined '
+                                 f'with trainable={trainable}: keep trainable="all" with lora')
+            names = inject_lora(generator.requires_grad_(False).velocity_net, **lora)
+            print_log(f'LoRA on {len(names)} layers of the velocity net: {", ".join(names)}',
+                      logger='current')
         self.reward = REWARDS.build(reward) if isinstance(reward, dict) else reward
         self.reward.requires_grad_(False)
         self.num_steps = num_steps or generator.solver.num_steps
@@ -121,6 +155,13 @@ class FewShotAlignment(BaseModel):
         self._nonfinite_in_a_row = 0
         self._freeze_except(trainable)
         self.reference_split = self._load_references(**references)
+        self.register_state_dict_post_hook(_drop_rebuilt_keys)
+        self.register_load_state_dict_post_hook(_ignore_missing_rebuilt_keys)
+
+    def merged_generator(self) -> torch.nn.Module:
+        """A copy of the generator with any LoRA updates folded into its weights: the
+        stage-1 architecture and state-dict keys."""
+        return merge_lora(copy.deepcopy(self.generator))
 
     def _freeze_except(self, trainable: Union[str, Sequence[str]]) -> None:
         if trainable == 'all':

@@ -1,18 +1,23 @@
 import copy
+from pathlib import Path
 
 import pytest
 import torch
+from mmengine import Config
 from mmengine.optim import OptimWrapper
+from mmengine.runner.checkpoint import load_state_dict
 
 from alignflow.datasets import write_toy_dataset
 from alignflow.models.generators import FewShotAlignment, MaskConditionedFlow
 from alignflow.models.generators.data_preprocessor import encode_mask
+from alignflow.registry import MODELS
 
 NET = dict(type='ConditionalUNet', base_channels=16, channel_mults=(1, 2), num_res_blocks=1,
            attention_levels=(1, ), num_heads=2)
 GENERATOR = dict(type='MaskConditionedFlow', velocity_net=NET,
                  solver=dict(type='EulerSolver', num_steps=4))
 REWARD = dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'))
+CONFIGS = Path(__file__).resolve().parents[3] / 'configs' / 'alignflow'
 
 
 @pytest.fixture(scope='module')
@@ -117,3 +122,84 @@ def test_bad_inputs_get_clear_errors(stage1_checkpoint, target_folder, tmp_path)
               references=dict(folder=str(target_folder), k=50, img_size=16))
     with pytest.raises(ValueError, match='grad_last_k'):
         build(stage1_checkpoint, target_folder, num_steps=1)
+
+
+LORA = dict(rank=2, alpha=2.0, targets=[r'\.(qkv|proj)$', r'^output_blocks\.'])
+
+
+def test_lora_alignment_trains_only_the_low_rank_updates(stage1_checkpoint, target_folder):
+    torch.manual_seed(0)
+    model = build(stage1_checkpoint, target_folder, lora=copy.deepcopy(LORA))
+    saved = torch.load(stage1_checkpoint, weights_only=False)['state_dict']
+    assert model.anchor.state_dict().keys() == {k[len('velocity_net.'):] for k in saved}
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all('.lora_' in n for n in trainable)
+    assert 'generator.velocity_net.middle_block.1.qkv.lora_up.weight' in trainable
+    inputs = source_batch()
+    with torch.no_grad():
+        before = model.generator.velocity_net(inputs['img'], torch.full((4, ), 0.5),
+                                              inputs['mask'])
+    wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-2))
+    for _ in range(2):
+        total, _ = model.parse_losses(model.alignment_losses(inputs))
+        wrapper.update_params(total)
+    state = model.generator.state_dict()
+    for key, value in saved.items():  # every stage-1 weight, now under `.base` when wrapped
+        stored = state.get(key, state.get(key.replace('.weight', '.base.weight').replace(
+            '.bias', '.base.bias')))
+        assert torch.equal(stored, value), key
+    assert all(state[n[len('generator.'):]].abs().sum() > 0 for n in trainable)  # all moved
+
+    merged = model.merged_generator()
+    assert merged.state_dict().keys() == saved.keys()
+    with torch.no_grad():
+        t = torch.full((4, ), 0.5)
+        after = model.generator.velocity_net(inputs['img'], t, inputs['mask'])
+        assert torch.allclose(merged.velocity_net(inputs['img'], t, inputs['mask']), after,
+                              atol=1e-5)
+    assert not torch.allclose(after, before, atol=1e-4)
+    with pytest.raises(ValueError, match='cannot be combined with trainable'):
+        build(stage1_checkpoint, target_folder, lora=copy.deepcopy(LORA),
+              trainable=[r'output_blocks'])
+
+
+@pytest.mark.parametrize('lora', [None, LORA])
+def test_checkpoints_leave_out_the_rebuilt_anchor_and_reward(stage1_checkpoint, target_folder,
+                                                            lora):
+    model = build(stage1_checkpoint, target_folder, lora=copy.deepcopy(lora))
+    with torch.no_grad():
+        for param in model.generator.parameters():
+            param.add_(torch.randn_like(param))
+    state = model.state_dict()
+    assert state.keys() == {f'generator.{k}' for k in model.generator.state_dict()}
+
+    fresh = build(stage1_checkpoint, target_folder, lora=copy.deepcopy(lora))
+    load_state_dict(fresh, state, strict=True)  # mmengine's loader: raises on missing keys
+    for key, value in fresh.generator.state_dict().items():
+        assert torch.equal(value, state[f'generator.{key}'])
+    old = dict(state, **{f'anchor.{k}': v for k, v in model.anchor.state_dict().items()},
+               **{f'reward.{k}': v for k, v in model.reward.state_dict().items()})
+    fresh.load_state_dict(old, strict=True)  # checkpoints from before still load
+    with pytest.raises(RuntimeError, match='generator.velocity_net.out_conv'):
+        fresh.load_state_dict({k: v for k, v in state.items() if 'out_conv' not in k})
+
+
+@pytest.mark.parametrize('name', ['toy_5shot_lora', 'toy_5shot_decoder', 'clinicdb_5shot_lora',
+                                  'clinicdb_5shot_decoder'])
+def test_preset_configs_build(stage1_checkpoint, target_folder, name):
+    cfg = Config.fromfile(CONFIGS / f'{name}.py')
+    cfg.model.generator.velocity_net.update(NET)
+    cfg.model.stage1_checkpoint = str(stage1_checkpoint)
+    cfg.model.references = dict(folder=str(target_folder), k=3, seed=0, img_size=16)
+    model = MODELS.build(cfg.model)
+    trainable = [n for n, p in model.generator.named_parameters() if p.requires_grad]
+    if name.endswith('lora'):
+        assert cfg.optim_wrapper.optimizer.lr == 1e-3
+        assert all('.lora_' in n for n in trainable)
+        for layer in ('middle_block.1.qkv', 'output_blocks.0.0.in_layers.2',
+                      'output_blocks.1.2.conv'):
+            assert f'velocity_net.{layer}.lora_up.weight' in trainable
+    else:
+        assert all(n.startswith(('velocity_net.output_blocks.', 'velocity_net.out_'))
+                   for n in trainable)
+        assert 'velocity_net.out_conv.weight' in trainable
