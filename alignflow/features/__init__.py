@@ -4,10 +4,11 @@ from .base import FeatureExtractor
 from .encoders import RandomConvFeatures, UNetEncoderFeatures, global_pool
 from .inception import (FID_WEIGHTS_URL, WEIGHTS_ENV, FIDInceptionV3,
                         InceptionWeightsUnavailable)
+from .segmentor import SegmentorEncoderFeatures
 from .statistics import LowLevelStatistics, high_frequency_energy
 
 __all__ = [
     'FID_WEIGHTS_URL', 'WEIGHTS_ENV', 'FIDInceptionV3', 'FeatureExtractor',
     'InceptionWeightsUnavailable', 'LowLevelStatistics', 'RandomConvFeatures',
-    'UNetEncoderFeatures', 'global_pool', 'high_frequency_energy'
+    'SegmentorEncoderFeatures', 'UNetEncoderFeatures', 'global_pool', 'high_frequency_energy'
 ]

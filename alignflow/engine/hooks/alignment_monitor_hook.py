@@ -2,12 +2,18 @@
 from pathlib import Path
 from typing import Optional
 
+import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from alignflow.datasets.references import save_reference_list
 from alignflow.registry import HOOKS
+
+
+def _value(logged) -> float:
+    """A logged loss (a tensor still attached to the graph, or a number) as a float."""
+    return float(logged.detach()) if torch.is_tensor(logged) else float(logged)
 
 
 @HOOKS.register_module()
@@ -68,7 +74,7 @@ class AlignmentMonitorHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if not outputs or 'loss_reward' not in outputs:
             return
-        self._rewards = (self._rewards + [float(outputs['loss_reward'])])[-self.window:]
+        self._rewards = (self._rewards + [_value(outputs['loss_reward'])])[-self.window:]
         if runner.iter + 1 < self.min_iters:
             return
         mean_reward = sum(self._rewards) / len(self._rewards)
@@ -78,7 +84,7 @@ class AlignmentMonitorHook(Hook):
                       f'floor {self.floor:.6g}')
         model = self._model(runner)
         if self.max_drift is not None and 'loss_anchor' in outputs and model.anchor_weight > 0:
-            drift = float(outputs['loss_anchor']) / model.anchor_weight
+            drift = _value(outputs['loss_anchor']) / model.anchor_weight
             if drift > self.max_drift:
                 reason = f'drift from stage 1 {drift:.6g} above {self.max_drift}'
         if reason:
