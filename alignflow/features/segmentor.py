@@ -1,0 +1,131 @@
+"""The encoder of a trained mmseg segmentor as a frozen feature extractor."""
+from typing import List, Sequence, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.runner import CheckpointLoader
+
+from alignflow.registry import FEATURE_EXTRACTORS, MODELS
+from alignflow.utils import register_all_modules
+from .base import FeatureExtractor
+from .encoders import _check_pool, global_pool
+
+# Side of the blank image whose single forward pass measures ``feature_dim``: divisible by the
+# total stride of common backbones (32) and large enough for their smallest stages.
+PROBE_SIZE = 64
+
+
+def _preview(keys: Sequence[str], limit: int = 5) -> str:
+    """``'a, b, c (+7 more)'``: the first few keys and how many were left out."""
+    if not keys:
+        return 'none'
+    return ', '.join(keys[:limit]) + (f' (+{len(keys) - limit} more)' if len(keys) > limit else '')
+
+
+@FEATURE_EXTRACTORS.register_module()
+class SegmentorEncoderFeatures(FeatureExtractor):
+    """Globally pooled encoder features of a trained mmseg segmentor: (B, 3, H, W) in [-1, 1]
+    -> (B, D).
+
+    The encoder is what ``EncoderDecoder.extract_feat`` runs: the backbone, then the neck when
+    the segmentor has one; only these are built (from the registry ``MODELS``, so mmseg's
+    backbones and necks and any registered under ``alignflow``) and loaded, the decode heads
+    are not. Images are brought to what the segmentor saw in training: [0, 255], the channel
+    order its ``data_preprocessor`` hands the backbone, then ``(x - mean) / std``.
+
+    Args:
+        segmentor: The segmentor's config dict (e.g. ``EncoderDecoder`` with ``backbone``,
+            optional ``neck``, ``data_preprocessor``), or the path of an mmseg config file whose
+            ``model`` it is.
+        checkpoint: mmengine checkpoint of that segmentor; the keys under ``'backbone.'`` (and
+            ``'neck.'``) of its ``state_dict`` are loaded strictly.
+        levels: Indices into the encoder's outputs (backbone ``out_indices`` or neck outputs;
+            -1 = the last).
+        pool: ``'mean'`` or ``'mean_std'``, see :func:`~alignflow.features.global_pool`.
+    """
+
+    def __init__(self,
+                 segmentor: Union[dict, str],
+                 checkpoint: str,
+                 levels: Sequence[int] = (-1, ),
+                 pool: str = 'mean') -> None:
+        super().__init__()
+        _check_pool(pool)
+        register_all_modules(init_default_scope=False)  # mmseg's backbones and necks
+        if isinstance(segmentor, str):
+            segmentor = Config.fromfile(segmentor).model
+        # mmseg builds some sub-layers (e.g. UNet's InterpConv) through the default scope.
+        with DefaultScope.overwrite_default_scope('alignflow'):
+            self.backbone = MODELS.build(segmentor['backbone'])
+            self.neck = MODELS.build(segmentor['neck']) if segmentor.get('neck') else None
+        self._load(checkpoint)
+        self._set_normalisation(segmentor.get('data_preprocessor') or {})
+        self.levels = tuple(levels)
+        self.pool = pool
+        self._freeze()
+        self._feature_dim = self._probe_dim()
+
+    @property
+    def feature_dim(self) -> int:
+        return self._feature_dim
+
+    def extract(self, images: torch.Tensor) -> torch.Tensor:
+        return global_pool(self._maps(self.normalise(images)), self.pool)
+
+    def normalise(self, images: torch.Tensor) -> torch.Tensor:
+        """RGB (B, 3, H, W) in [-1, 1] -> the backbone's input (B, 3, H, W)."""
+        x = (images + 1.0) * 127.5
+        if not self.rgb_input:
+            x = x.flip(1)
+        return (x - self.mean) / self.std
+
+    def _set_normalisation(self, preprocessor: dict) -> None:
+        """Mirror mmseg's ``SegDataPreProcessor`` on our batch (it takes lists of per-image
+        BGR tensors, so it is not called itself): images are loaded as BGR and flipped to RGB
+        when ``bgr_to_rgb`` or ``rgb_to_bgr`` is set; ``mean``/``std`` (0-255 scale, in the
+        backbone's channel order) apply only when given."""
+        self.rgb_input = bool(preprocessor.get('bgr_to_rgb') or preprocessor.get('rgb_to_bgr'))
+        mean, std = preprocessor.get('mean'), preprocessor.get('std')
+        if mean is None:
+            mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+        self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1),
+                             persistent=False)
+        self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1),
+                             persistent=False)
+
+    def _maps(self, x: torch.Tensor) -> List[torch.Tensor]:
+        maps = self.backbone(x)
+        if self.neck is not None:
+            maps = self.neck(maps)
+        try:
+            return [maps[i] for i in self.levels]
+        except IndexError:
+            raise ValueError(f'levels {self.levels} out of range for the {len(maps)} encoder '
+                             f'outputs (valid: {-len(maps)}..{len(maps) - 1})') from None
+
+    def _probe_dim(self) -> int:
+        with torch.no_grad():
+            maps = self._maps(self.mean.new_zeros(1, 3, PROBE_SIZE, PROBE_SIZE))
+        return sum(m.shape[1] for m in maps) * (2 if self.pool == 'mean_std' else 1)
+
+    def _load(self, checkpoint: str) -> None:
+        """Load the backbone (and neck) weights of a segmentor checkpoint, strictly."""
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+        state = ckpt.get('state_dict', ckpt)
+        for name, module in (('backbone', self.backbone), ('neck', self.neck)):
+            if module is None:
+                continue
+            prefix = f'{name}.'
+            weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            try:
+                result = module.load_state_dict(weights, strict=False)
+            except RuntimeError as error:  # shape mismatches
+                raise RuntimeError(f'{checkpoint} does not match the segmentor config: '
+                                   f'{error}') from error
+            if result.missing_keys or result.unexpected_keys:
+                raise ValueError(
+                    f'{checkpoint} does not match the {name} of the segmentor config: missing '
+                    f'{_preview([prefix + k for k in result.missing_keys])}; unexpected '
+                    f'{_preview([prefix + k for k in result.unexpected_keys])}. Pass the config '
+                    f'the checkpoint was trained with.')
