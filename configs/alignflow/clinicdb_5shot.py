@@ -35,10 +35,3 @@ val_evaluator = dict(
     measures=('kid', 'mmd'),
     exclude_references=dict(k=shots, seed=reference_seed, num_heldout=num_heldout))
 test_evaluator = val_evaluator
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=100, val_interval=25)
-default_hooks = dict(checkpoint=dict(interval=25))
-custom_hooks = [
-    dict(type='AlignmentMonitorHook', validate_before_train=True, floor_factor=1.0,
-         min_iters=25),
-    dict(type='SampleGridHook', interval=25, num_samples=8),
-]
