@@ -5,7 +5,9 @@ measures its first step (no warm-up, so the process peak is the step's). Reporte
 of activations autograd keeps for backward (unique storages seen by ``saved_tensors_hooks``:
 what grows with the number of kept steps) and the peak memory growth of the step (CUDA:
 ``torch.cuda.max_memory_allocated``; CPU: growth of the peak resident set size ``ru_maxrss``).
-Seconds are those of that first step, so they include one-off setup.
+Seconds are those of that first step, so they include one-off setup. On CPU, freed memory
+stays in glibc's heap and counts in the resident set, so by default the child processes serve
+large allocations with mmap (``--malloc-mmap-threshold``; 0 measures the default allocator).
 
     python benchmarks/reward_memory.py [--kept 1 5 10 20] [--steps 20] [--size 64] [--batch 8]
 
@@ -32,6 +34,11 @@ def parse_args(argv=None):
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--base-channels', type=int, default=32)
     parser.add_argument('--json')
+    parser.add_argument('--malloc-mmap-threshold', type=int, default=131072,
+                        help='CPU only: glibc serves allocations above this many bytes with '
+                             'mmap and returns them to the OS on free, so the resident-set '
+                             'peak tracks live tensors; 0 keeps the default allocator (which '
+                             'retains freed heap and inflates the peak with each recompute)')
     parser.add_argument('--single', nargs=2, metavar=('KEPT', 'CHECKPOINT'),
                         help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -101,11 +108,15 @@ def main(argv=None):
             command = [sys.executable, __file__, '--single', str(kept), str(checkpoint),
                        '--steps', str(args.steps), '--size', str(args.size),
                        '--batch', str(args.batch), '--base-channels', str(args.base_channels)]
+            env = dict(os.environ)
+            if args.malloc_mmap_threshold:
+                env['MALLOC_MMAP_THRESHOLD_'] = str(args.malloc_mmap_threshold)
             output = subprocess.run(command, capture_output=True, text=True, check=True,
-                                    env=dict(os.environ)).stdout
+                                    env=env).stdout
             rows.append(json.loads(output.strip().splitlines()[-1]))
     print(f'{args.steps} Euler steps, batch {args.batch}, {args.size}px, '
-          f'U-Net base {args.base_channels}, device {rows[0]["device"]}')
+          f'U-Net base {args.base_channels}, device {rows[0]["device"]}, '
+          f'MALLOC_MMAP_THRESHOLD_={args.malloc_mmap_threshold or "default"}')
     print('| kept steps | checkpointing | saved activations MiB | x kept=1 | peak growth MiB '
           '| x kept=1 | seconds |')
     print('|---|---|---|---|---|---|---|')
