@@ -37,7 +37,8 @@ def main():
     cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     cfg.load_from = args.checkpoint
     if args.num_steps is not None:
-        cfg.model.solver.num_steps = args.num_steps
+        # Stage-2 models sample with the generator they fine-tune.
+        cfg.model.get('generator', cfg.model).solver.num_steps = args.num_steps
     if args.out is not None:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='WriteGeneratedPairsHook', out_dir=args.out)]

@@ -174,7 +174,19 @@ def test_alignment_config_trains_from_a_stage1_checkpoint(trained, tmp_path):
     assert log.count('gen/kd_randomconv:') == 3  # before training, at 2 and at 4
     references = (tmp_path / 'references.txt').read_text().split()
     assert len(references) == 5 and all(name.endswith('.png') for name in references)
-    assert (tmp_path / 'iter_4.pth').is_file()
+    checkpoint = tmp_path / 'iter_4.pth'
+    state = torch.load(checkpoint, map_location='cpu', weights_only=False)['state_dict']
+    assert state and all(key.startswith('generator.') for key in state)  # no anchor/extractor
+    # The aligned generator samples through tools/test.py, with fewer solver steps on request.
+    out = tmp_path / 'pairs'
+    command = [sys.executable, 'tools/test.py', ALIGN_CONFIG, str(checkpoint), '--work-dir',
+               str(tmp_path / 'test'), '--out', str(out), '--num-steps', '2', '--cfg-options',
+               *ALIGN_SMALL, 'test_dataloader.dataset.num_samples=4',
+               f'model.stage1_checkpoint={stage1_dir / "iter_6.pth"}']
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'num_steps=2' in next((tmp_path / 'test').glob('*/*.log')).read_text()
+    assert len(list((out / 'images').iterdir())) == 4 == len(list((out / 'masks').iterdir()))
 
 
 def test_alignment_without_stage1_checkpoint_says_which_command_makes_it(tmp_path):
