@@ -43,6 +43,7 @@ def test_table_reports_mean_spread_and_extremes_over_draws(tmp_path):
     table = sweep.table({'5': runs}, 'gen/kd_randomconv')
     row = table.splitlines()[-1]
     assert row.startswith('| 5 | 2 | 0.0400 | 0.0200 ± 0.0100 | -50.0% (min -75.0, max -25.0)')
+    assert '| 25, 25 |' in row  # where each draw's run ended
 
 
 def test_overrides_set_references_and_evaluation_split_together():

@@ -79,8 +79,9 @@ def summarise_run(records: List[dict], metric: str) -> Dict[str, float]:
 
 def table(summary: Dict[str, List[dict]], metric: str) -> str:
     lines = [f'| shots | draws | {metric} stage 1 | after alignment | change | last vs best | '
-             'HF energy (stage 1 / after / real) | diversity (stage 1 / after / real) |',
-             '|---|---|---|---|---|---|---|---|']
+             'ended at iteration | HF energy (stage 1 / after / real) | '
+             'diversity (stage 1 / after / real) |',
+             '|---|---|---|---|---|---|---|---|---|']
     for shots, runs in summary.items():
         after = [r['after'] for r in runs]
         change = [r['change_pct'] for r in runs]
@@ -89,6 +90,7 @@ def table(summary: Dict[str, List[dict]], metric: str) -> str:
             f"| {shots} | {len(runs)} | {mean(r['before'] for r in runs):.4f} | "
             f'{mean(after):.4f} ± {pstdev(after):.4f} | {mean(change):+.1f}% '
             f'(min {min(change):+.1f}, max {max(change):+.1f}) | +{mean(gap):.4f} | '
+            f"{', '.join(str(r['last_step']) for r in runs)} | "
             f"{mean(r['hf_energy_before'] for r in runs):.1f} / "
             f"{mean(r['hf_energy'] for r in runs):.1f} / {runs[0]['hf_energy_real']:.1f} | "
             f"{mean(r['diversity_before'] for r in runs):.3f} / "
