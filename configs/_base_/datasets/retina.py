@@ -10,39 +10,13 @@
 # 64 px keeps stage 1 CPU-sized, but nearest-neighbour resizing breaks the thin vessel tree into
 # fragments there (a DRIVE mask: 9 connected components at 565 px, ~110 at 64 px); for usable
 # retinal pairs write a child config with img_size = 256 or more (GPU).
+_base_ = ['./polyp.py']  # same pipelines and loaders, other dataset class and folder
 dataset_type = 'RetinalVesselDataset'
 data_root = 'data/retina/TrainDataset'
-img_size = 64
-train_pipeline = [
-    dict(type='LoadCheckedImage'),
-    dict(type='LoadBinaryMask'),
-    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadCheckedImage'),
-    dict(type='LoadBinaryMask'),
-    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file=None, pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 # Retinal sets are small (20-45 pairs each), so validation takes the first 16.
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file=None, indices=16,
-                 pipeline=test_pipeline))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, indices=16))
 test_dataloader = val_dataloader
-# Held-out flow-matching loss, and KID/MMD to the dataset's images in a weight-free feature
-# space (set feature_space='inception' when you have the FID weights).
 val_evaluator = [
     dict(type='FlowMatchingLossMetric'),
     dict(type='GenerationMetric', feature_space='randomconv', measures=('kid', 'mmd'),
