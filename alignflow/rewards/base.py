@@ -1,6 +1,6 @@
 """Distribution rewards: a frozen feature extractor, a distance and a bank of reference features."""
 from abc import abstractmethod
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Iterator, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -63,6 +63,7 @@ class DistributionReward(nn.Module):
         self.hf_weight = hf_weight
         self.register_buffer('reference_features', torch.empty(0), persistent=False)
         self.register_buffer('reference_hf', torch.empty(0), persistent=False)
+        self.last_features: Optional[torch.Tensor] = None  # (B, D) of the latest forward
 
     @property
     def num_references(self) -> int:
@@ -77,32 +78,59 @@ class DistributionReward(nn.Module):
         self.reference_features = self.feature_extractor(flip_views(images, self.views)).float()
         self.reference_hf = high_frequency_energy(images).float()
 
-    @torch.no_grad()
-    def reference_floor(self, num_splits: int = 64, seed: int = 0) -> Optional[float]:
-        """The reward a batch of real target images would get, estimated from the references
-        alone; None with fewer than 3 references.
+    def held_count(self, batch_size: int) -> int:
+        """References held out per split of :meth:`reference_floor`: a third of them, at
+        least 2 and at most ``batch_size`` (generated images stand in for them one for one)."""
+        return max(2, min(self.num_references // 3, batch_size))
 
-        Each of ``num_splits`` seeded splits holds out ``m = max(2, K // 3)`` references, takes
-        one random view of each as a stand-in for a generated batch (distinct images, like
-        independent samples) and measures its distance to every view of the other references.
-        A held-out image must not bring its own flip views: they are near-copies of each other,
-        which inflates the within-batch term (a leave-one-out estimate measured 6-9x the reward
-        of real held-out batches). The bank of ``K - m`` images still leaves it about 1.2x
-        (K = 10) to 2.7x (K = 5) too high, see docs/benchmarks.md.
-        """
+    def _reference_splits(self, held_count: int, num_splits: int,
+                          seed: int) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
+        """Seeded splits of the bank: (one random view of each of ``held_count`` references,
+        (held_count, D); every view of the other references, ((K - held_count) * V, D))."""
         views, count = len(self.views), self.num_references
-        if count < 3:
-            return None
         bank = self.reference_features.view(views, count, -1)
-        held_count = max(2, count // 3)
         generator = torch.Generator().manual_seed(seed)
-        values = []
         for _ in range(num_splits):
-            order = torch.randperm(count, generator=generator).tolist()
-            held, rest = order[:held_count], order[held_count:]
-            picked = torch.randint(views, (held_count, ), generator=generator).tolist()
-            batch = torch.stack([bank[v, i] for v, i in zip(picked, held)])
-            values.append(float(self.distance(batch, bank[:, rest].flatten(0, 1))))
+            order = torch.randperm(count, generator=generator)
+            picked = torch.randint(views, (held_count, ), generator=generator)
+            order, picked = order.to(bank.device), picked.to(bank.device)
+            yield bank[picked, order[:held_count]], bank[:, order[held_count:]].flatten(0, 1)
+
+    @torch.no_grad()
+    def reference_floor(self, batch_size: int = 8, num_splits: int = 32,
+                        seed: int = 0) -> Optional[float]:
+        """How close real target images come to the references: the mean distance of held-out
+        references to the others over seeded splits; None with fewer than 3 references.
+
+        A held-out image enters as one view (its flip views are near-copies of each other and
+        would inflate the within-set term: a leave-one-out floor measured 6-9x the reward of
+        real target batches). Compare it with :meth:`matched_reward` of generated images, which
+        scores them against the same banks with the same set sizes, rather than with the
+        training reward: a bank of ``K - m`` references scores every set differently from the
+        full bank (docs/benchmarks.md).
+        """
+        if self.num_references < 3:
+            return None
+        held_count = self.held_count(batch_size)
+        values = [float(self.distance(held, rest)) for held, rest in
+                  self._reference_splits(held_count, num_splits, seed)]
+        return sum(values) / len(values)
+
+    @torch.no_grad()
+    def matched_reward(self, features: torch.Tensor, num_splits: int = 32,
+                       seed: int = 0) -> Optional[float]:
+        """The counterpart of :meth:`reference_floor` for generated images: per split,
+        ``held_count`` of the (B, D) ``features`` (a seeded draw) scored against the split's
+        bank. Equal to the floor in expectation when the generator matches the target; None
+        with fewer than 3 references."""
+        if self.num_references < 3:
+            return None
+        held_count = self.held_count(features.shape[0])
+        draw = torch.Generator().manual_seed(seed + 1)
+        values = []
+        for _, rest in self._reference_splits(held_count, num_splits, seed):
+            chosen = torch.randperm(features.shape[0], generator=draw)[:held_count]
+            values.append(float(self.distance(features[chosen.to(features.device)], rest)))
         return sum(values) / len(values)
 
     @abstractmethod
@@ -114,6 +142,7 @@ class DistributionReward(nn.Module):
         if self.reference_features.numel() == 0:
             raise RuntimeError('call set_references() before using the reward')
         features = self.feature_extractor(images).float()
+        self.last_features = features.detach()
         losses = dict(loss_reward=self.distance(features, self.reference_features))
         hf = high_frequency_energy(images).float()
         losses['hf_energy'] = hf.mean().detach()

@@ -3,6 +3,7 @@ from types import SimpleNamespace
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
@@ -62,22 +63,29 @@ def test_write_generated_pairs_hook_writes_dataset_layout(tmp_path):
 
 
 
-def _alignment_runner(floor, iteration=30):
-    model = SimpleNamespace(reward=SimpleNamespace(reference_floor=lambda: floor),
-                            anchor_weight=2.0)
-    return SimpleNamespace(model=model, iter=iteration,
+def _alignment_runner(floor, iteration=30, matched=()):
+    """A runner whose reward's matched_reward returns ``matched`` values in turn."""
+    matched = iter(matched)
+    reward = SimpleNamespace(reference_floor=lambda *args: floor, last_features=None,
+                             matched_reward=lambda *args: next(matched))
+    scalars = {}
+    hub = SimpleNamespace(update_scalar=scalars.__setitem__, scalars=scalars)
+    return SimpleNamespace(model=SimpleNamespace(reward=reward, anchor_weight=2.0),
+                           iter=iteration, message_hub=hub,
                            train_loop=SimpleNamespace(_max_iters=1000))
 
 
 def test_alignment_monitor_ends_training_below_the_reference_floor():
     from alignflow.engine import AlignmentMonitorHook
     hook = AlignmentMonitorHook(validate_before_train=False, window=2, min_iters=10)
-    runner = _alignment_runner(floor=0.5)
+    runner = _alignment_runner(floor=0.5, matched=(0.9, 0.3, 0.2))
     hook.floor = 0.5
-    for reward in (0.9, 0.3):  # running means 0.9 and 0.6: above the floor
-        hook.after_train_iter(runner, 0, outputs=dict(loss_reward=torch.tensor(reward)))
+    outputs = dict(loss_reward=torch.tensor(0.01))  # the training reward itself is not used
+    for expected in (0.9, 0.3):  # running means 0.9 and 0.6: above the floor
+        hook.after_train_iter(runner, 0, outputs=outputs)
         assert runner.train_loop._max_iters == 1000
-    hook.after_train_iter(runner, 0, outputs=dict(loss_reward=torch.tensor(0.2)))
+        assert runner.message_hub.scalars['train/matched_reward'] == pytest.approx(expected)
+    hook.after_train_iter(runner, 0, outputs=outputs)
     assert runner.train_loop._max_iters == 31  # mean 0.25: this iteration becomes the last
 
 

@@ -169,7 +169,7 @@ def test_alignment_config_trains_from_a_stage1_checkpoint(trained, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     log = next(tmp_path.glob('*/*.log')).read_text()
     for key in ('loss_reward:', 'loss_fm:', 'loss_anchor:', 'hf_energy:', 'reference floor',
-                'gen/kd_randomconv:', 'gen/mmd_randomconv:'):
+                'matched_reward:', 'gen/kd_randomconv:', 'gen/mmd_randomconv:'):
         assert key in log, key
     assert log.count('gen/kd_randomconv:') == 3  # before training, at 2 and at 4
     references = (tmp_path / 'references.txt').read_text().split()

@@ -1,8 +1,9 @@
 """Bookkeeping and a stopping rule for stage-2 alignment that need no held-out target image."""
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import torch
+from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -25,33 +26,41 @@ class AlignmentMonitorHook(Hook):
       next to those after alignment.
     * Ends training at the current iteration (checkpoint, validation and grid included) when
       either rule fires:
-      - **reference floor**: the running mean of the reward falls below ``floor_factor`` x the
-        reward that held-out references get against the others
-        (:meth:`~alignflow.rewards.base.DistributionReward.reference_floor`): synthesis is then
-        as close to the reference set as real target images are; pushing further fits the few
-        references' noise. Needs at least 3 references.
+      - **reference floor**: generated images are as close to the references as real target
+        images are. Each iteration the training batch's features are scored against seeded
+        splits of the references
+        (:meth:`~alignflow.rewards.base.DistributionReward.matched_reward`, logged as
+        ``matched_reward``) and compared with held-out references scored against the same
+        splits (:meth:`~alignflow.rewards.base.DistributionReward.reference_floor`): same
+        banks, same set sizes, so the two agree in expectation once the generator matches the
+        target. Training stops when the running mean falls below ``floor_factor`` x the floor;
+        pushing further fits the few references' noise. Needs at least 3 references.
       - **drift bound**: the anchor loss (per unit weight) exceeds ``max_drift``, i.e. the
         velocity field moved too far from stage 1.
+      Both are averaged over processes in distributed training, so every rank stops together.
 
     Args:
         validate_before_train: run the val loop before training.
         floor_factor: multiple of the reference floor that stops training; None disables.
         max_drift: bound on mean ||v - v_stage1||^2; None disables.
-        window: iterations in the running mean of the reward.
+        window: iterations in the running mean of the matched reward.
         min_iters: never stop before this many iterations.
+        num_splits: reference splits behind the floor and the matched reward.
     """
 
     priority = 'LOW'
 
     def __init__(self, validate_before_train: bool = True, floor_factor: Optional[float] = 1.0,
-                 max_drift: Optional[float] = None, window: int = 10, min_iters: int = 20):
+                 max_drift: Optional[float] = None, window: int = 10, min_iters: int = 20,
+                 num_splits: int = 32):
         self.validate_before_train = validate_before_train
         self.floor_factor = floor_factor
         self.max_drift = max_drift
         self.window = window
         self.min_iters = min_iters
+        self.num_splits = num_splits
         self.floor: Optional[float] = None
-        self._rewards = []
+        self._matched: List[float] = []
 
     @staticmethod
     def _model(runner):
@@ -61,33 +70,44 @@ class AlignmentMonitorHook(Hook):
         model = self._model(runner)
         save_reference_list(model.reference_split, Path(runner.work_dir) / 'references.txt')
         if self.floor_factor is not None:
-            self.floor = model.reward.reference_floor()
+            batch_size = runner.train_dataloader.batch_size
+            self.floor = model.reward.reference_floor(batch_size, self.num_splits)
             if self.floor is None:
                 print_log('fewer than 3 references: the reference-floor stopping rule is off',
                           logger='current')
             else:
-                print_log(f'reference floor (reward of held-out references against the others): '
-                          f'{self.floor:.6g}', logger='current')
+                print_log(f'reference floor (held-out references against the others, '
+                          f'{model.reward.held_count(batch_size)} at a time): {self.floor:.6g}',
+                          logger='current')
         if self.validate_before_train and runner.val_loop is not None and runner.iter == 0:
             runner.val_loop.run()
 
+    def _mean_over_ranks(self, values: List[float]) -> List[float]:
+        tensor = torch.tensor(values, dtype=torch.float64)
+        all_reduce(tensor, op='mean')
+        return tensor.tolist()
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        model = self._model(runner)
         if not outputs or 'loss_reward' not in outputs:
             return
-        self._rewards = (self._rewards + [_value(outputs['loss_reward'])])[-self.window:]
-        if runner.iter + 1 < self.min_iters:
-            return
-        mean_reward = sum(self._rewards) / len(self._rewards)
-        reason = None
-        if self.floor is not None and mean_reward < self.floor_factor * self.floor:
-            reason = (f'mean reward {mean_reward:.6g} below {self.floor_factor} x reference '
-                      f'floor {self.floor:.6g}')
-        model = self._model(runner)
-        if self.max_drift is not None and 'loss_anchor' in outputs and model.anchor_weight > 0:
+        matched = drift = 0.0
+        if self.floor is not None:
+            matched = model.reward.matched_reward(model.reward.last_features, self.num_splits)
+        if 'loss_anchor' in outputs and model.anchor_weight > 0:
             drift = _value(outputs['loss_anchor']) / model.anchor_weight
-            if drift > self.max_drift:
-                reason = f'drift from stage 1 {drift:.6g} above {self.max_drift}'
-        if reason:
+        matched, drift = self._mean_over_ranks([matched, drift])
+        reason = None
+        if self.floor is not None:
+            runner.message_hub.update_scalar('train/matched_reward', matched)
+            self._matched = (self._matched + [matched])[-self.window:]
+            mean_matched = sum(self._matched) / len(self._matched)
+            if mean_matched < self.floor_factor * self.floor:
+                reason = (f'mean matched reward {mean_matched:.6g} below {self.floor_factor} x '
+                          f'reference floor {self.floor:.6g}')
+        if self.max_drift is not None and drift > self.max_drift:
+            reason = f'drift from stage 1 {drift:.6g} above {self.max_drift}'
+        if reason and runner.iter + 1 >= self.min_iters:
             print_log(f'AlignmentMonitorHook: stopping at iter {runner.iter + 1}: {reason}',
                       logger='current')
             # Make this the last iteration rather than only setting `stop_training`, so the
