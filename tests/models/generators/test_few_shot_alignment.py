@@ -203,3 +203,33 @@ def test_preset_configs_build(stage1_checkpoint, target_folder, name):
         assert all(n.startswith(('velocity_net.output_blocks.', 'velocity_net.out_'))
                    for n in trainable)
         assert 'velocity_net.out_conv.weight' in trainable
+
+
+@pytest.mark.parametrize('lora', [None, LORA])
+def test_export_writes_a_stage1_shaped_generator(stage1_checkpoint, target_folder, tmp_path,
+                                                 lora):
+    from alignflow.apis import export_generator
+    model = build(stage1_checkpoint, target_folder, lora=copy.deepcopy(lora))
+    with torch.no_grad():
+        for name, param in model.generator.named_parameters():
+            if param.requires_grad:
+                param.add_(0.1 * torch.randn_like(param))
+    stage2 = tmp_path / 'iter_4.pth'
+    torch.save(dict(state_dict=model.state_dict()), stage2)
+    model_cfg = dict(type='FewShotAlignment', generator=copy.deepcopy(GENERATOR), lora=lora)
+    export_generator(model_cfg, stage2, tmp_path / 'out' / 'generator.pth')
+
+    plain = MaskConditionedFlow(velocity_net=dict(NET), solver=dict(type='EulerSolver',
+                                                                    num_steps=4))
+    saved = torch.load(tmp_path / 'out' / 'generator.pth', weights_only=False)
+    plain.load_state_dict(saved['state_dict'], strict=True)  # stage-1 keys, nothing else
+    inputs, t = source_batch(), torch.full((4, ), 0.5)
+    with torch.no_grad():
+        expected = model.generator.velocity_net(inputs['img'], t, inputs['mask'])
+        assert torch.allclose(plain.velocity_net(inputs['img'], t, inputs['mask']), expected,
+                              atol=1e-5)
+    assert [p.name for p in (tmp_path / 'out').iterdir()] == ['generator.pth']
+    with pytest.raises(ValueError, match='FewShotAlignment'):
+        export_generator(GENERATOR, stage2, tmp_path / 'x.pth')
+    with pytest.raises(ValueError, match='no generator'):
+        export_generator(model_cfg, stage1_checkpoint, tmp_path / 'x.pth')

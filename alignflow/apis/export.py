@@ -1,0 +1,51 @@
+"""Turn a stage-2 checkpoint into a plain stage-1-shaped generator checkpoint."""
+import copy
+import os
+from pathlib import Path
+from typing import Union
+
+import torch
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from alignflow.models.adapters import inject_lora, merge_lora
+from alignflow.registry import MODELS
+
+
+def export_generator(model_cfg: dict, checkpoint: Union[str, Path],
+                     out: Union[str, Path]) -> torch.nn.Module:
+    """Write the aligned generator of a ``FewShotAlignment`` checkpoint as a
+    ``MaskConditionedFlow`` checkpoint (``{'state_dict': ...}``, LoRA updates folded into the
+    weights), which stage-1 configs, ``tools/test.py`` and ``UNetEncoderFeatures`` load.
+
+    Only the generator is built: no stage-1 checkpoint, references or reward are needed.
+    The file is written under a temporary name and renamed, so it is never half-written.
+
+    Args:
+        model_cfg: the stage-2 config's ``model`` (its ``generator`` and optional ``lora``).
+        checkpoint: a stage-2 checkpoint (keys ``generator.*``).
+        out: the file to write.
+
+    Returns:
+        The exported generator.
+    """
+    if model_cfg.get('type') != 'FewShotAlignment':
+        raise ValueError(f"expected a FewShotAlignment model config, got type="
+                         f"{model_cfg.get('type')!r}; stage-1 checkpoints need no export")
+    generator = MODELS.build(copy.deepcopy(model_cfg['generator']))
+    if model_cfg.get('lora'):
+        inject_lora(generator.velocity_net, **model_cfg['lora'])
+    state = _load_checkpoint(str(checkpoint), map_location='cpu')
+    state = state.get('state_dict', state)
+    own = {k[len('generator.'):]: v for k, v in state.items() if k.startswith('generator.')}
+    if not own:
+        raise ValueError(f'{checkpoint} holds no generator.* weights; is it a stage-2 '
+                         'checkpoint of this config?')
+    generator.load_state_dict(own, strict=True)
+    merge_lora(generator)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f'.{out.name}.{os.getpid()}.tmp')
+    torch.save(dict(state_dict=generator.state_dict(),
+                    meta=dict(exported_from=str(checkpoint))), tmp)
+    os.replace(tmp, out)
+    return generator
