@@ -89,6 +89,15 @@ def test_alignment_monitor_ends_training_below_the_reference_floor():
     assert runner.train_loop._max_iters == 31  # mean 0.25: this iteration becomes the last
 
 
+def test_alignment_monitor_only_scores_batches_that_can_matter():
+    from alignflow.engine import AlignmentMonitorHook
+    hook = AlignmentMonitorHook(validate_before_train=False, window=5, min_iters=20)
+    hook.floor = 0.5
+    early = _alignment_runner(floor=0.5, iteration=3, matched=())  # a call would raise
+    hook.after_train_iter(early, 0, outputs=dict(loss_reward=torch.tensor(0.01)))
+    assert 'train/matched_reward' not in early.message_hub.scalars
+
+
 def test_alignment_monitor_respects_min_iters_and_bounds_drift():
     from alignflow.engine import AlignmentMonitorHook
     hook = AlignmentMonitorHook(validate_before_train=False, floor_factor=None, max_drift=0.1,

@@ -156,6 +156,7 @@ ALIGN_SMALL = [
     'model.generator.solver.num_steps=4', 'default_hooks.logger.interval=1',
     'train_cfg.max_iters=4', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
     'custom_hooks.0.floor_factor=1.0', 'custom_hooks.0.min_iters=100',
+    'custom_hooks.0.window=200',  # watched (and logged) from the first iteration, never stops
     'custom_hooks.1.interval=2',
 ]
 
