@@ -43,7 +43,8 @@ def list_images(folder: PathLike) -> List[Path]:
         folder = folder / 'images'
     if not folder.is_dir():
         raise FileNotFoundError(f'reference folder {folder} does not exist; point the config '
-                                'at a folder of target-domain images (or with an images/ subfolder)')
+                                'at a folder of target-domain images (or with an images/ '
+                                'subfolder)')
     images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMG_EXTENSIONS)
     if not images:
         raise FileNotFoundError(f'reference folder {folder} holds no images '

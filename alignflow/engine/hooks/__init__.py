@@ -3,5 +3,5 @@ from .rng_state_hook import RNGStateHook
 from .sample_grid_hook import SampleGridHook, image_grid
 from .write_pairs_hook import WriteGeneratedPairsHook, write_png_atomic
 
-__all__ = ['AlignmentMonitorHook', 'RNGStateHook', 'SampleGridHook', 'WriteGeneratedPairsHook', 'image_grid',
-           'write_png_atomic']
+__all__ = ['AlignmentMonitorHook', 'RNGStateHook', 'SampleGridHook', 'WriteGeneratedPairsHook',
+           'image_grid', 'write_png_atomic']

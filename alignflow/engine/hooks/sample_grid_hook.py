@@ -41,8 +41,9 @@ class SampleGridHook(Hook):
     The rows are mask | generated image | real image, for the first ``num_samples`` items of
     the validation set (the training set when there is none). Noise is seeded per file, so
     grids of successive iterations are comparable. When an ``EMAHook`` is registered, the
-    averaged weights paint; for a stage-2 model, its generator. The grid goes to every visualizer backend: a PNG under the work
-    dir (``vis_data/vis_image/samples_<iter>.png``) and TensorBoard.
+    averaged weights paint; for a stage-2 model, its generator. The grid goes to every
+    visualizer backend: a PNG under the work dir (``vis_data/vis_image/samples_<iter>.png``)
+    and TensorBoard.
 
     Args:
         interval: iterations between grids; a grid is also written after the last iteration.
