@@ -7,17 +7,6 @@
 _base_ = [
     '../_base_/models/flow_unet_tiny.py',
     '../_base_/datasets/polyp.py',
-    '../_base_/schedules/flow_adamw.py',
+    '../_base_/schedules/flow_adamw_cosine_20k.py',
     '../_base_/default_runtime.py',
-]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=20000, val_interval=2000)
-optim_wrapper = dict(optimizer=dict(lr=5e-4))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=200),
-    dict(type='CosineAnnealingLR', T_max=19800, eta_min=1e-5, by_epoch=False, begin=200,
-         end=20000),
-]
-custom_hooks = [
-    dict(type='EMAHook', momentum=0.001, update_buffers=True, priority='ABOVE_NORMAL'),
-    dict(type='SampleGridHook', interval=1000, num_samples=8),
 ]
