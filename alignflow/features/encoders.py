@@ -29,8 +29,44 @@ def _check_pool(pool: str) -> None:
         raise ValueError(f'pool must be one of {POOLS}, got {pool!r}')
 
 
+class PooledEncoderFeatures(FeatureExtractor):
+    """Base of the encoders whose chosen output maps are globally pooled: (B, 3, H, W) in
+    [-1, 1] -> (B, D). Subclasses build the network, implement :meth:`_encode` (images ->
+    list of (B, C_i, H_i, W_i) maps) and end ``__init__`` with :meth:`_finish`."""
+
+    def _finish(self, levels: Sequence[int], pool: str, probe_size: int) -> None:
+        """Pick the maps, freeze, and measure D with one pass on a blank
+        (1, 3, probe_size, probe_size) image."""
+        _check_pool(pool)
+        self.levels = tuple(levels)
+        self.pool = pool
+        self._freeze()
+        param = next(self.parameters())
+        with torch.no_grad():
+            maps = self._maps(param.new_zeros(1, 3, probe_size, probe_size))
+        self._feature_dim = sum(m.shape[1] for m in maps) * (2 if pool == 'mean_std' else 1)
+
+    @property
+    def feature_dim(self) -> int:
+        return self._feature_dim
+
+    def extract(self, images: torch.Tensor) -> torch.Tensor:
+        return global_pool(self._maps(images), self.pool)
+
+    def _encode(self, images: torch.Tensor) -> Sequence[torch.Tensor]:
+        raise NotImplementedError
+
+    def _maps(self, images: torch.Tensor) -> List[torch.Tensor]:
+        maps = self._encode(images)
+        try:
+            return [maps[i] for i in self.levels]
+        except IndexError:
+            raise ValueError(f'levels {self.levels} out of range for the {len(maps)} encoder '
+                             f'outputs (valid: {-len(maps)}..{len(maps) - 1})') from None
+
+
 @FEATURE_EXTRACTORS.register_module()
-class UNetEncoderFeatures(FeatureExtractor):
+class UNetEncoderFeatures(PooledEncoderFeatures):
     """Globally pooled encoder features of a flow velocity U-Net: (B, 3, H, W) in [-1, 1] ->
     (B, D).
 
@@ -77,33 +113,10 @@ class UNetEncoderFeatures(FeatureExtractor):
         if checkpoint is not None:
             self._load(checkpoint, use_ema)
         self.t = t
-        self.levels = tuple(levels)
-        self.pool = pool
-        self._freeze()
-        self._feature_dim = self._probe_dim()
+        self._finish(levels, pool, probe_size=getattr(unet, 'downsample_factor', 1))
 
-    @property
-    def feature_dim(self) -> int:
-        return self._feature_dim
-
-    def extract(self, images: torch.Tensor) -> torch.Tensor:
-        return global_pool(self._maps(images), self.pool)
-
-    def _maps(self, images: torch.Tensor) -> List[torch.Tensor]:
-        maps = self.unet.forward_features(images, self.t, None)
-        try:
-            return [maps[i] for i in self.levels]
-        except IndexError:
-            raise ValueError(f'levels {self.levels} out of range for the {len(maps)} maps of '
-                             f'forward_features (valid: {-len(maps)}..{len(maps) - 1})') from None
-
-    def _probe_dim(self) -> int:
-        """Feature length, from one pass on the smallest valid input."""
-        size = getattr(self.unet, 'downsample_factor', 1)
-        param = next(self.unet.parameters())
-        with torch.no_grad():
-            channels = sum(m.shape[1] for m in self._maps(param.new_zeros(1, 3, size, size)))
-        return channels * (2 if self.pool == 'mean_std' else 1)
+    def _encode(self, images: torch.Tensor) -> Sequence[torch.Tensor]:
+        return self.unet.forward_features(images, self.t, None)
 
     def _load(self, checkpoint: str, use_ema: bool) -> None:
         """Load the velocity-net weights of a MaskConditionedFlow checkpoint (strict)."""

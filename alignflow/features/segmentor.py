@@ -1,5 +1,5 @@
 """The encoder of a trained mmseg segmentor as a frozen feature extractor."""
-from typing import List, Sequence, Union
+from typing import Sequence, Union
 
 import torch
 from mmengine.config import Config
@@ -8,8 +8,7 @@ from mmengine.runner import CheckpointLoader
 
 from alignflow.registry import FEATURE_EXTRACTORS, MODELS
 from alignflow.utils import register_all_modules
-from .base import FeatureExtractor
-from .encoders import _check_pool, global_pool
+from .encoders import PooledEncoderFeatures, _check_pool
 
 # Side of the blank image whose single forward pass measures ``feature_dim``: divisible by the
 # total stride of common backbones (32) and large enough for their smallest stages.
@@ -24,7 +23,7 @@ def _preview(keys: Sequence[str], limit: int = 5) -> str:
 
 
 @FEATURE_EXTRACTORS.register_module()
-class SegmentorEncoderFeatures(FeatureExtractor):
+class SegmentorEncoderFeatures(PooledEncoderFeatures):
     """Globally pooled encoder features of a trained mmseg segmentor: (B, 3, H, W) in [-1, 1]
     -> (B, D).
 
@@ -61,17 +60,10 @@ class SegmentorEncoderFeatures(FeatureExtractor):
             self.neck = MODELS.build(segmentor['neck']) if segmentor.get('neck') else None
         self._load(checkpoint)
         self._set_normalisation(segmentor.get('data_preprocessor') or {})
-        self.levels = tuple(levels)
-        self.pool = pool
-        self._freeze()
-        self._feature_dim = self._probe_dim()
-
-    @property
-    def feature_dim(self) -> int:
-        return self._feature_dim
+        self._finish(levels, pool, PROBE_SIZE)
 
     def extract(self, images: torch.Tensor) -> torch.Tensor:
-        return global_pool(self._maps(self.normalise(images)), self.pool)
+        return super().extract(self.normalise(images))
 
     def normalise(self, images: torch.Tensor) -> torch.Tensor:
         """RGB (B, 3, H, W) in [-1, 1] -> the backbone's input (B, 3, H, W)."""
@@ -94,20 +86,9 @@ class SegmentorEncoderFeatures(FeatureExtractor):
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1),
                              persistent=False)
 
-    def _maps(self, x: torch.Tensor) -> List[torch.Tensor]:
+    def _encode(self, x: torch.Tensor) -> Sequence[torch.Tensor]:
         maps = self.backbone(x)
-        if self.neck is not None:
-            maps = self.neck(maps)
-        try:
-            return [maps[i] for i in self.levels]
-        except IndexError:
-            raise ValueError(f'levels {self.levels} out of range for the {len(maps)} encoder '
-                             f'outputs (valid: {-len(maps)}..{len(maps) - 1})') from None
-
-    def _probe_dim(self) -> int:
-        with torch.no_grad():
-            maps = self._maps(self.mean.new_zeros(1, 3, PROBE_SIZE, PROBE_SIZE))
-        return sum(m.shape[1] for m in maps) * (2 if self.pool == 'mean_std' else 1)
+        return self.neck(maps) if self.neck is not None else maps
 
     def _load(self, checkpoint: str) -> None:
         """Load the backbone (and neck) weights of a segmentor checkpoint, strictly."""
