@@ -13,13 +13,28 @@ import torch
 from torch import nn
 
 
-class LoRAConv2d(nn.Module):
-    """``base(x) + scale * up(down(x))`` around a frozen ``nn.Conv2d``.
+class _LoRALayer(nn.Module):
+    """``base(x) + scale * up(down(x))`` around a frozen ``base``; ``up`` starts at zero."""
+
+    def __init__(self, base: nn.Module, down: nn.Module, up: nn.Module, rank: int,
+                 alpha: float):
+        super().__init__()
+        self.base = base.requires_grad_(False)
+        self.lora_down, self.lora_up = down, up
+        nn.init.kaiming_uniform_(self.lora_down.weight, a=math.sqrt(5))
+        nn.init.zeros_(self.lora_up.weight)
+        self.scale = alpha / rank
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x) + self.scale * self.lora_up(self.lora_down(x))
+
+
+class LoRAConv2d(_LoRALayer):
+    """LoRA around a frozen ``nn.Conv2d``: (B, C_in, H, W) -> (B, C_out, H', W'), as the base.
 
     ``down`` is a conv with the base's kernel, stride, padding, dilation and padding mode and
     ``rank`` output channels; ``up`` a 1x1 conv to the base's output channels. Both are linear,
     so the update folds into the base kernel (:meth:`merge`).
-    (B, C_in, H, W) -> (B, C_out, H', W'), as the base.
 
     Args:
         base: the layer to adapt (``groups=1`` only).
@@ -28,20 +43,12 @@ class LoRAConv2d(nn.Module):
     """
 
     def __init__(self, base: nn.Conv2d, rank: int, alpha: float):
-        super().__init__()
         if base.groups != 1:
             raise ValueError(f'LoRAConv2d supports groups=1 convs only, got groups={base.groups}')
-        self.base = base.requires_grad_(False)
-        self.lora_down = nn.Conv2d(base.in_channels, rank, base.kernel_size, base.stride,
-                                   base.padding, base.dilation, bias=False,
-                                   padding_mode=base.padding_mode)
-        self.lora_up = nn.Conv2d(rank, base.out_channels, 1, bias=False)
-        nn.init.kaiming_uniform_(self.lora_down.weight, a=math.sqrt(5))
-        nn.init.zeros_(self.lora_up.weight)
-        self.scale = alpha / rank
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.base(x) + self.scale * self.lora_up(self.lora_down(x))
+        down = nn.Conv2d(base.in_channels, rank, base.kernel_size, base.stride, base.padding,
+                         base.dilation, bias=False, padding_mode=base.padding_mode)
+        super().__init__(base, down, nn.Conv2d(rank, base.out_channels, 1, bias=False), rank,
+                         alpha)
 
     @torch.no_grad()
     def merge(self) -> nn.Conv2d:
@@ -52,23 +59,13 @@ class LoRAConv2d(nn.Module):
         return self.base
 
 
-class LoRALinear(nn.Module):
-    """``base(x) + scale * up(down(x))`` around a frozen ``nn.Linear``.
-
-    (..., in_features) -> (..., out_features); arguments as :class:`LoRAConv2d`.
-    """
+class LoRALinear(_LoRALayer):
+    """LoRA around a frozen ``nn.Linear``: (..., in_features) -> (..., out_features);
+    arguments as :class:`LoRAConv2d`."""
 
     def __init__(self, base: nn.Linear, rank: int, alpha: float):
-        super().__init__()
-        self.base = base.requires_grad_(False)
-        self.lora_down = nn.Linear(base.in_features, rank, bias=False)
-        self.lora_up = nn.Linear(rank, base.out_features, bias=False)
-        nn.init.kaiming_uniform_(self.lora_down.weight, a=math.sqrt(5))
-        nn.init.zeros_(self.lora_up.weight)
-        self.scale = alpha / rank
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.base(x) + self.scale * self.lora_up(self.lora_down(x))
+        super().__init__(base, nn.Linear(base.in_features, rank, bias=False),
+                         nn.Linear(rank, base.out_features, bias=False), rank, alpha)
 
     @torch.no_grad()
     def merge(self) -> nn.Linear:
@@ -95,7 +92,7 @@ def inject_lora(module: nn.Module, targets: Sequence[str], rank: int = 4,
         ValueError: when a pattern matches no Conv2d / Linear layer, or ``module`` already has
             LoRA layers.
     """
-    if any(isinstance(m, (LoRAConv2d, LoRALinear)) for m in module.modules()):
+    if any(isinstance(m, _LoRALayer) for m in module.modules()):
         raise ValueError('module already has LoRA layers; merge_lora() it first')
     layers = {name: m for name, m in module.named_modules() if name and type(m) in LORA_LAYERS}
     for pattern in targets:
@@ -115,7 +112,7 @@ def merge_lora(module: nn.Module) -> nn.Module:
     """Fold every LoRA layer of ``module`` into its base layer, in place, so ``module`` has
     the architecture and state-dict keys it had before :func:`inject_lora`. Returns ``module``.
     """
-    names = [n for n, m in module.named_modules() if isinstance(m, (LoRAConv2d, LoRALinear))]
+    names = [n for n, m in module.named_modules() if isinstance(m, _LoRALayer)]
     for name in names:
         parent, _, child = name.rpartition('.')
         parent = module.get_submodule(parent)
