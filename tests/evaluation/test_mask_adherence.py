@@ -109,3 +109,9 @@ def test_tool_names_a_folder_without_pairs(tmp_path):
         load_tool().parse_folders([f'gen={tmp_path}'])
     with pytest.raises(ValueError, match='NAME=FOLDER'):
         load_tool().parse_folders([str(tmp_path)])
+
+
+def test_tool_names_a_missing_segmentor_checkpoint(tmp_path):
+    pairs = write_pairs(tmp_path / 'pairs', [(10, 10)], [0])
+    with pytest.raises(FileNotFoundError, match=r'python tools/train.py .*unet_polyp_32'):
+        load_tool().main([str(SEG_CONFIG), str(tmp_path / 'none.pth'), f'pairs={pairs}'])

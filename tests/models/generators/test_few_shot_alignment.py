@@ -233,3 +233,21 @@ def test_export_writes_a_stage1_shaped_generator(stage1_checkpoint, target_folde
         export_generator(GENERATOR, stage2, tmp_path / 'x.pth')
     with pytest.raises(ValueError, match='no generator'):
         export_generator(model_cfg, stage1_checkpoint, tmp_path / 'x.pth')
+
+
+def test_export_tool_refuses_a_missing_checkpoint_and_writes_a_generator(
+        stage1_checkpoint, target_folder, tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'export_generator', CONFIGS.parents[1] / 'tools' / 'export_generator.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    config = tmp_path / 'stage2.py'
+    config.write_text(f'model = dict(type="FewShotAlignment", generator={GENERATOR!r})\n')
+    with pytest.raises(FileNotFoundError, match='no.pth'):
+        tool.main([str(config), str(tmp_path / 'no.pth'), str(tmp_path / 'out.pth')])
+    model = build(stage1_checkpoint, target_folder)
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'iter_1.pth')
+    tool.main([str(config), str(tmp_path / 'iter_1.pth'), str(tmp_path / 'out.pth')])
+    saved = torch.load(tmp_path / 'out.pth', weights_only=False)['state_dict']
+    assert saved.keys() == model.generator.state_dict().keys()
