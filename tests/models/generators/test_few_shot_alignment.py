@@ -185,7 +185,8 @@ def test_checkpoints_leave_out_the_rebuilt_anchor_and_reward(stage1_checkpoint, 
 
 
 @pytest.mark.parametrize('name', ['toy_5shot_lora', 'toy_5shot_decoder', 'clinicdb_5shot_lora',
-                                  'clinicdb_5shot_decoder'])
+                                  'clinicdb_5shot_decoder', 'clinicdb_5shot_32_lora',
+                                  'clinicdb_5shot_32_decoder'])
 def test_preset_configs_build(stage1_checkpoint, target_folder, name):
     cfg = Config.fromfile(CONFIGS / f'{name}.py')
     cfg.model.generator.velocity_net.update(NET)
