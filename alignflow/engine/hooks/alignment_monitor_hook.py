@@ -88,9 +88,11 @@ class AlignmentMonitorHook(Hook):
         return tensor.tolist()
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        model = self._model(runner)
+        if self.floor is None and self.max_drift is None:
+            return
         if not outputs or 'loss_reward' not in outputs:
             return
+        model = self._model(runner)
         matched = drift = 0.0
         # Only the last `window` values before `min_iters` can matter (0.1 s an iteration with
         # 100 references on one CPU thread).
