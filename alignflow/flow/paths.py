@@ -2,13 +2,15 @@
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
 from alignflow.registry import PATHS
 
-__all__ = ['PathSample', 'ProbabilityPath', 'CondOTPath', 'CosinePath', 'expand_t_like']
+__all__ = ['PathCoefficients', 'PathSample', 'ProbabilityPath', 'CondOTPath', 'CosinePath',
+           'expand_t_like']
 
 
 def expand_t_like(t: Tensor, x: Tensor) -> Tensor:
@@ -20,6 +22,20 @@ def expand_t_like(t: Tensor, x: Tensor) -> Tensor:
     if t.dim() == 0:
         return t
     return t.reshape(-1, *([1] * (x.dim() - 1)))
+
+
+class PathCoefficients(NamedTuple):
+    """The schedule of a path at ``t``: ``x_t = sigma_t * x0 + alpha_t * x1``.
+
+    ``sigma_t`` multiplies the noise and ``alpha_t`` the data (the names of Meta's
+    ``flow_matching``); the order is ``(a, b, da, db)`` of the module docstring, so
+    ``a, b, da, db = path.coefficients(t)`` unpacks them.
+    """
+
+    sigma_t: Tensor
+    alpha_t: Tensor
+    d_sigma_t: Tensor
+    d_alpha_t: Tensor
 
 
 @dataclass
@@ -46,11 +62,23 @@ class ProbabilityPath(ABC):
 
     Subclasses only define :meth:`coefficients`; sampling and the conversions between a
     velocity prediction and the implied endpoints follow from them.
+
+    Example:
+        >>> import torch
+        >>> path = CondOTPath()
+        >>> x0, x1 = torch.zeros(2, 3), torch.ones(2, 3)
+        >>> sample = path.sample(x0, x1, torch.tensor([0.25, 1.0]))
+        >>> sample.x_t[:, 0].tolist(), sample.dx_t[:, 0].tolist()
+        ([0.25, 1.0], [1.0, 1.0])
+        >>> path.coefficients(torch.tensor(0.25)).alpha_t.item()
+        0.25
+        >>> path.velocity_to_x1(sample.x_t, sample.dx_t, sample.t)[:, 0].tolist()
+        [1.0, 1.0]
     """
 
     @abstractmethod
-    def coefficients(self, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Return ``(a, b, da, db)`` evaluated at ``t`` (any shape; outputs share it)."""
+    def coefficients(self, t: Tensor) -> PathCoefficients:
+        """The schedule evaluated at ``t`` (any shape; every field shares it)."""
 
     def sample(self, x0: Tensor, x1: Tensor, t: Tensor) -> PathSample:
         """Interpolate between ``x0`` and ``x1``.
@@ -112,8 +140,8 @@ class CondOTPath(ProbabilityPath):
     The target velocity is the constant ``x1 - x0``.
     """
 
-    def coefficients(self, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        return 1 - t, t, -torch.ones_like(t), torch.ones_like(t)
+    def coefficients(self, t: Tensor) -> PathCoefficients:
+        return PathCoefficients(1 - t, t, -torch.ones_like(t), torch.ones_like(t))
 
 
 @PATHS.register_module()
@@ -123,7 +151,7 @@ class CosinePath(ProbabilityPath):
     ``a² + b² = 1``, so ``x_t`` keeps unit variance for standardised ``x0`` and ``x1``.
     """
 
-    def coefficients(self, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def coefficients(self, t: Tensor) -> PathCoefficients:
         half_pi = math.pi / 2
         cos, sin = torch.cos(half_pi * t), torch.sin(half_pi * t)
-        return cos, sin, -half_pi * sin, half_pi * cos
+        return PathCoefficients(cos, sin, -half_pi * sin, half_pi * cos)

@@ -98,6 +98,20 @@ class FixedStepSolver(ABC):
             ``x1`` of shape ``(B, ...)``; with ``return_trajectory`` a tuple
             ``(x1, trajectory)`` where ``trajectory: (N + 1, B, ...)`` holds the detached
             states at every grid time, ``trajectory[0] == x0`` and ``trajectory[-1] == x1``.
+
+        Example:
+            >>> import torch
+            >>> solver = EulerSolver(num_steps=4)
+            >>> x0 = torch.zeros(2, 3)
+            >>> x1 = solver.sample(lambda x, t: torch.ones_like(x), x0)  # dx/dt = 1
+            >>> x1[0].tolist()
+            [1.0, 1.0, 1.0]
+            >>> weight = torch.tensor(2.0, requires_grad=True)
+            >>> x1 = solver.sample(lambda x, t: weight * x + 1, x0, grad_last_k=1,
+            ...                    checkpoint=True)
+            >>> x1.sum().backward()  # through the last step only
+            >>> weight.grad.item() > 0
+            True
         """
         n = self._check_num_steps(self.num_steps if num_steps is None else num_steps)
         k = n if grad_last_k is None else grad_last_k

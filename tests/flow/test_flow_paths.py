@@ -97,3 +97,16 @@ def test_float32_dtype_preserved():
 def test_registry_build():
     assert isinstance(PATHS.build(dict(type='CondOTPath')), CondOTPath)
     assert isinstance(PATHS.build(dict(type='CosinePath')), CosinePath)
+
+
+@pytest.mark.parametrize('path_type', PATH_TYPES)
+def test_named_coefficients_say_which_multiplies_the_noise(path_type):
+    x0, x1 = _endpoints()
+    t = torch.rand(x0.shape[0], dtype=torch.float64)
+    coefficients = path_type().coefficients(t.view(-1, 1, 1, 1))
+    sample = path_type().sample(x0, x1, t)
+    torch.testing.assert_close(sample.x_t, coefficients.sigma_t * x0 + coefficients.alpha_t * x1)
+    torch.testing.assert_close(sample.dx_t,
+                               coefficients.d_sigma_t * x0 + coefficients.d_alpha_t * x1)
+    torch.testing.assert_close(path_type().coefficients(torch.tensor(1.0)).alpha_t,
+                               torch.tensor(1.0))

@@ -3,10 +3,10 @@ import zlib
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 
+from alignflow.flow import flow_matching_loss
 from alignflow.registry import MODELS, PATHS, SOLVERS, TIME_SAMPLERS
 from .data_preprocessor import mask_channels
 
@@ -113,7 +113,7 @@ class MaskConditionedFlow(BaseModel):
             mask = mask * keep.to(mask.dtype).view(-1, 1, 1, 1)
         sample = self.path.sample(x0, x1, t)
         pred = self.velocity_net(sample.x_t, t, mask)
-        return dict(loss_fm=F.mse_loss(pred.float(), sample.dx_t.float()))
+        return dict(loss_fm=flow_matching_loss(pred, sample.dx_t))
 
     def sample(self, mask: torch.Tensor, noise: Optional[torch.Tensor] = None,
                num_steps: Optional[int] = None, guidance_scale: Optional[float] = None,
@@ -165,8 +165,8 @@ class MaskConditionedFlow(BaseModel):
             for t_value in self.val_times:
                 t = torch.full((x1.shape[0],), t_value, device=x1.device, dtype=x1.dtype)
                 sample = self.path.sample(x0, x1, t)
-                err = (self.velocity_net(sample.x_t, t, mask) - sample.dx_t).float().pow(2)
-                fm_loss += err.flatten(1).mean(1) / len(self.val_times)
+                fm_loss += flow_matching_loss(self.velocity_net(sample.x_t, t, mask),
+                                              sample.dx_t, reduction='none') / len(self.val_times)
         for i, data_sample in enumerate(data_samples):
             data_sample.set_field(PixelData(data=images_uint8[i]), 'gen_img')
             if fm_loss is not None:
