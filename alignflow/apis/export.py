@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Union
 
 import torch
-from mmengine.runner.checkpoint import _load_checkpoint
 
 from alignflow.models.adapters import inject_lora, merge_lora
 from alignflow.registry import MODELS
+from alignflow.utils.checkpoint import load_checkpoint_weights
 
 
 def export_generator(model_cfg: dict, checkpoint: Union[str, Path],
@@ -34,13 +34,9 @@ def export_generator(model_cfg: dict, checkpoint: Union[str, Path],
     generator = MODELS.build(copy.deepcopy(model_cfg['generator']))
     if model_cfg.get('lora'):
         inject_lora(generator.velocity_net, **model_cfg['lora'])
-    state = _load_checkpoint(str(checkpoint), map_location='cpu')
-    state = state.get('state_dict', state)
-    own = {k[len('generator.'):]: v for k, v in state.items() if k.startswith('generator.')}
-    if not own:
-        raise ValueError(f'{checkpoint} holds no generator.* weights; is it a stage-2 '
-                         'checkpoint of this config?')
-    generator.load_state_dict(own, strict=True)
+    load_checkpoint_weights(generator, str(checkpoint), prefix='generator.',
+                            what='the generator of this stage-2 config',
+                            hint='pass a stage-2 checkpoint of this config')
     merge_lora(generator)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,10 @@ import copy
 from typing import List, Optional, Sequence, Union
 
 import torch
-from mmengine.runner import CheckpointLoader
 from torch import nn
 
 from alignflow.registry import FEATURE_EXTRACTORS, MODELS
+from alignflow.utils.checkpoint import load_checkpoint_weights
 from .base import FeatureExtractor
 
 POOLS = ('mean', 'mean_std')
@@ -122,20 +122,10 @@ class UNetEncoderFeatures(PooledEncoderFeatures):
         """Load the velocity-net weights of a MaskConditionedFlow checkpoint (strict)."""
         key, prefix = (('ema_state_dict', 'module.velocity_net.') if use_ema else
                        ('state_dict', 'velocity_net.'))
-        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-        if key not in ckpt:
-            raise ValueError(f'{checkpoint} has no {key!r} (keys: {sorted(ckpt)}); '
-                           + ('save it with an EMAHook or pass use_ema=False'
-                              if use_ema else 'pass a checkpoint written by mmengine'))
-        state = {k[len(prefix):]: v for k, v in ckpt[key].items() if k.startswith(prefix)}
-        if not state:
-            raise ValueError(f'{checkpoint}: no {key!r} entry starts with {prefix!r}; is it a '
-                           f'MaskConditionedFlow checkpoint?')
-        try:
-            self.unet.load_state_dict(state, strict=True)
-        except RuntimeError as error:
-            raise RuntimeError(f'{checkpoint} does not match the given U-Net; build it with '
-                               f'the velocity_net config it was trained with. {error}') from error
+        load_checkpoint_weights(
+            self.unet, checkpoint, prefix=prefix, state_key=key, what='the given U-Net',
+            hint=('save it with an EMAHook or pass use_ema=False' if use_ema else
+                  'build the U-Net with the velocity_net config it was trained with'))
 
 
 @FEATURE_EXTRACTORS.register_module()

@@ -4,22 +4,14 @@ from typing import Sequence, Union
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import CheckpointLoader
 
 from alignflow.registry import FEATURE_EXTRACTORS, MODELS
-from alignflow.utils import register_all_modules
+from alignflow.utils.checkpoint import load_checkpoint_weights
 from .encoders import PooledEncoderFeatures, _check_pool
 
 # Side of the blank image whose single forward pass measures ``feature_dim``: divisible by the
 # total stride of common backbones (32) and large enough for their smallest stages.
 PROBE_SIZE = 64
-
-
-def _preview(keys: Sequence[str], limit: int = 5) -> str:
-    """``'a, b, c (+7 more)'``: the first few keys and how many were left out."""
-    if not keys:
-        return 'none'
-    return ', '.join(keys[:limit]) + (f' (+{len(keys) - limit} more)' if len(keys) > limit else '')
 
 
 @FEATURE_EXTRACTORS.register_module()
@@ -29,9 +21,11 @@ class SegmentorEncoderFeatures(PooledEncoderFeatures):
 
     The encoder is what ``EncoderDecoder.extract_feat`` runs: the backbone, then the neck when
     the segmentor has one; only these are built (from the registry ``MODELS``, so mmseg's
-    backbones and necks and any registered under ``alignflow``) and loaded, the decode heads
-    are not. Images are brought to what the segmentor saw in training: [0, 255], the channel
-    order its ``data_preprocessor`` hands the backbone, then ``(x - mean) / std``.
+    backbones and necks and any registered under ``alignflow``: the tools register them
+    through :func:`alignflow.utils.register_all_modules`, call it first from Python) and
+    loaded, the decode heads are not. Images are brought to what the segmentor saw in
+    training: [0, 255], the channel order its ``data_preprocessor`` hands the backbone, then
+    ``(x - mean) / std``.
 
     Args:
         segmentor: The segmentor's config dict (e.g. ``EncoderDecoder`` with ``backbone``,
@@ -51,7 +45,6 @@ class SegmentorEncoderFeatures(PooledEncoderFeatures):
                  pool: str = 'mean') -> None:
         super().__init__()
         _check_pool(pool)
-        register_all_modules(init_default_scope=False)  # mmseg's backbones and necks
         if isinstance(segmentor, str):
             segmentor = Config.fromfile(segmentor).model
         # mmseg builds some sub-layers (e.g. UNet's InterpConv) through the default scope.
@@ -92,21 +85,8 @@ class SegmentorEncoderFeatures(PooledEncoderFeatures):
 
     def _load(self, checkpoint: str) -> None:
         """Load the backbone (and neck) weights of a segmentor checkpoint, strictly."""
-        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt)
         for name, module in (('backbone', self.backbone), ('neck', self.neck)):
-            if module is None:
-                continue
-            prefix = f'{name}.'
-            weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-            try:
-                result = module.load_state_dict(weights, strict=False)
-            except RuntimeError as error:  # shape mismatches
-                raise RuntimeError(f'{checkpoint} does not match the segmentor config: '
-                                   f'{error}') from error
-            if result.missing_keys or result.unexpected_keys:
-                raise ValueError(
-                    f'{checkpoint} does not match the {name} of the segmentor config: missing '
-                    f'{_preview([prefix + k for k in result.missing_keys])}; unexpected '
-                    f'{_preview([prefix + k for k in result.unexpected_keys])}. Pass the config '
-                    f'the checkpoint was trained with.')
+            if module is not None:
+                load_checkpoint_weights(
+                    module, checkpoint, prefix=f'{name}.', what=f'the {name} of the segmentor '
+                    'config', hint='pass the config the checkpoint was trained with')

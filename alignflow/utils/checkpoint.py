@@ -1,0 +1,99 @@
+"""Load a module's weights from an mmengine checkpoint, with errors that say what to do.
+
+One helper for every place that loads part of a checkpoint (the stage-1 generator of stage 2,
+an exported generator, the velocity net of a feature extractor, a segmentor's backbone): it
+reads the file through mmengine's public ``CheckpointLoader`` (any scheme mmengine knows:
+local paths, URLs, ...), picks one entry (``state_dict``, ``ema_state_dict``), keeps the keys
+under a prefix with the prefix removed, and loads them strictly, so a file that does not fit
+is named with what is missing, unexpected or of another shape.
+"""
+from typing import Dict, Optional
+
+import torch
+from mmengine.runner import CheckpointLoader
+
+
+class CheckpointMismatchError(ValueError, RuntimeError):
+    """A checkpoint's weights do not fit the module (missing, unexpected or other shapes).
+
+    Both a ``ValueError`` (a bad input) and a ``RuntimeError`` (what ``load_state_dict``
+    raises), so code written against either keeps catching it."""
+
+
+def _preview(keys, limit: int = 3) -> str:
+    keys = list(keys)
+    more = f' (+{len(keys) - limit} more)' if len(keys) > limit else ''
+    return ', '.join(keys[:limit]) + more
+
+
+def read_checkpoint(checkpoint: str, source: Optional[str] = None, hint: str = '') -> dict:
+    """The checkpoint as a dict, or an error naming the file (and the config key or flag it
+    came from, ``source``) when it is missing, unreadable or not a checkpoint."""
+    named = f'{checkpoint} ({source})' if source else str(checkpoint)
+    advice = f'; {hint}' if hint else ''
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(str(checkpoint), map_location='cpu')
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f'checkpoint {named} does not exist{advice}') from error
+    except Exception as error:  # torch raises RuntimeError/UnpicklingError/EOFError/...
+        raise ValueError(f'checkpoint {named} cannot be read: it is truncated, corrupt or not '
+                         f'a checkpoint ({type(error).__name__}: {error}){advice}') from error
+    if not isinstance(ckpt, dict):
+        raise ValueError(f'checkpoint {named} holds a {type(ckpt).__name__}, not a dict of '
+                         f'weights{advice}')
+    return ckpt
+
+
+def checkpoint_weights(ckpt: dict, checkpoint: str, prefix: str = '',
+                       state_key: str = 'state_dict', hint: str = '') -> Dict[str, torch.Tensor]:
+    """The ``state_key`` entry of a read checkpoint (the dict itself when it is a bare state
+    dict and ``state_key`` is ``'state_dict'``), restricted to keys under ``prefix`` with the
+    prefix removed."""
+    if state_key in ckpt:
+        state = ckpt[state_key]
+    elif state_key == 'state_dict' and all(torch.is_tensor(v) for v in ckpt.values()):
+        state = ckpt
+    else:
+        raise ValueError(f'{checkpoint} has no {state_key!r} (keys: {sorted(ckpt)})'
+                         + (f'; {hint}' if hint else ''))
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+def load_checkpoint_weights(module: torch.nn.Module, checkpoint: str, prefix: str = '',
+                            state_key: str = 'state_dict', what: str = 'the model',
+                            source: Optional[str] = None, hint: str = '') -> None:
+    """Load the weights under ``prefix`` of ``checkpoint`` into ``module``, strictly.
+
+    Args:
+        module: the module to fill.
+        checkpoint: file or URL of an mmengine checkpoint (or a bare state dict).
+        prefix: keep only the keys that start with it (e.g. ``'velocity_net.'``), stripped.
+        state_key: the entry to read, e.g. ``'state_dict'`` or ``'ema_state_dict'``.
+        what: how errors name the module, e.g. ``'the generator in this config'``.
+        source: the config key or flag the path came from, e.g. ``'model.stage1_checkpoint'``.
+        hint: what to do, appended to errors.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: unreadable, or no ``state_key`` entry.
+        CheckpointMismatchError: keys missing, unexpected or of another shape.
+    """
+    ckpt = read_checkpoint(checkpoint, source, hint)
+    state = checkpoint_weights(ckpt, checkpoint, prefix, state_key, hint)
+    own = module.state_dict()
+    missing = [prefix + k for k in own if k not in state]
+    unexpected = [prefix + k for k in state if k not in own]
+    shapes = [f'{prefix}{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}'
+              for k, v in own.items() if k in state and state[k].shape != v.shape]
+    if prefix and not state:
+        raise CheckpointMismatchError(
+            f'{checkpoint} holds no {prefix}* weights in {state_key!r}, so it does not match '
+            f'{what} (missing {_preview(missing)})' + (f'; {hint}' if hint else ''))
+    if missing or unexpected or shapes:
+        details = '; '.join(filter(None, [
+            f'missing {_preview(missing)}' if missing else '',
+            f'unexpected {_preview(unexpected)}' if unexpected else '',
+            f'shape mismatch {_preview(shapes)}' if shapes else '']))
+        raise CheckpointMismatchError(f'{checkpoint} does not match {what} ({details})'
+                                      + (f'; {hint}' if hint else ''))
+    module.load_state_dict(state, strict=True)
