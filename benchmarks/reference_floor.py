@@ -7,27 +7,22 @@ those real batches (against the full bank) and of stage-1 samples for source mas
 Real held-out images are needed for the calibration only, hence a benchmark.
 
     python benchmarks/reference_floor.py configs/alignflow/clinicdb_5shot_32.py \\
-        --shots 3 5 10 20 --cfg-options model.references.folder=... \\
+        --shots 3 5 10 20 --cfg-options reference_split.folder=... \\
         train_dataloader.dataset.data_root=...
 """
 import argparse
 import random
-import sys
-from pathlib import Path
 from statistics import mean, pstdev
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import alignflow  # noqa: E402,F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.apis import load_config  # noqa: E402
-from alignflow.datasets.references import load_images  # noqa: E402
-from alignflow.registry import DATASETS, MODELS  # noqa: E402
-from alignflow.rewards.base import VIEWS  # noqa: E402
-from alignflow.utils import register_all_modules  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
+import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
+from alignflow.apis import load_config, prepare_reference_split
+from alignflow.datasets.references import load_images
+from alignflow.registry import DATASETS, MODELS
+from alignflow.rewards.base import VIEWS
+from alignflow.utils import register_all_modules
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -44,9 +39,10 @@ def parse_args(argv=None):
 @torch.no_grad()
 def measure(cfg, batch: int, num_real: int, stage1_batches: int) -> dict:
     torch.manual_seed(0)
+    split = prepare_reference_split(cfg)
     model = MODELS.build(cfg.model)
-    reward, split = model.reward, model.reference_split
-    size = cfg.model.references.get('img_size', (64, 64))
+    reward = model.reward
+    size = cfg.model.reference_size
     size = (size, size) if isinstance(size, int) else tuple(size)
     # Each real image enters in one random flip view, as the references enter the bank and as
     # a generator trained with flips paints them.
@@ -87,7 +83,7 @@ def main(argv=None):
     print('|---|---|---|---|---|---|')
     for shots in args.shots:
         cfg = load_config(args.config, cfg_options=dict(
-            args.cfg_options, **{'model.references.k': shots if shots == 'all' else int(shots)}))
+            args.cfg_options, **{'reference_split.k': shots if shots == 'all' else int(shots)}))
         row = measure(cfg, args.batch, args.real_batches, args.stage1_batches)
         if row['floor'] is None:
             print(f"| {shots} | off (k < 3) | - | - | - | {row['real']:.4f} / - |", flush=True)

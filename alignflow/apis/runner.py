@@ -7,6 +7,7 @@ from mmengine.runner import Runner
 
 from alignflow.registry import RUNNERS
 from alignflow.utils import prepare_launcher, register_all_modules
+from .reference_split import prepare_reference_split
 
 
 def load_config(path: str, launcher: str = 'none', cfg_options: Optional[dict] = None,
@@ -25,7 +26,9 @@ def load_config(path: str, launcher: str = 'none', cfg_options: Optional[dict] =
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Register every module, adapt the launcher (gloo on CPU) and build the runner."""
+    """Register every module, adapt the launcher (gloo on CPU), build the reference split of a
+    stage-2 config (:func:`prepare_reference_split`) and build the runner."""
     register_all_modules(init_default_scope=False)
     prepare_launcher(cfg, cfg.launcher)
+    prepare_reference_split(cfg)
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

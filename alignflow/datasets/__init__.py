@@ -1,8 +1,9 @@
 """Datasets, loading transforms and procedural toy data for image-mask segmentation."""
 from .image_mask import IMG_EXTENSIONS, ImageMaskDataset
 from .polyp import PolypDataset
-from .references import (ReferenceSplit, list_images, load_images, resolve_image_folder,
-                         save_reference_list, split_references)
+from .references import (ReferenceSplit, build_reference_split, list_images, load_images,
+                         read_reference_split, resolve_image_folder, save_reference_split,
+                         split_references)
 from .retina import RetinalVesselDataset
 from .toy import (TOY_RENDER_VERSION, ToyPolypDataset, toy_cache_dir, toy_sample_seed,
                   write_toy_dataset)
@@ -13,6 +14,6 @@ __all__ = [
     'IMG_EXTENSIONS', 'ImageMaskDataset', 'PolypDataset', 'RetinalVesselDataset',
     'TOY_RENDER_VERSION', 'ToyPolypDataset', 'toy_cache_dir', 'toy_sample_seed',
     'write_toy_dataset', 'ToyDomain', 'image_hw', 'render_toy_pair', 'LoadBinaryMask',
-    'LoadCheckedImage', 'ReferenceSplit', 'list_images', 'load_images', 'save_reference_list',
-    'resolve_image_folder', 'split_references'
+    'LoadCheckedImage', 'ReferenceSplit', 'build_reference_split', 'list_images', 'load_images',
+    'read_reference_split', 'resolve_image_folder', 'save_reference_split', 'split_references'
 ]

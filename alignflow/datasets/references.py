@@ -4,7 +4,14 @@ Stage 2 aligns the generator to ``k`` reference images of the target domain. The
 only (target masks are never needed), drawn with a seed from the target's images or named in a
 list file; every other image of the folder is held out for evaluation, so the references
 never overlap the images a result is judged on.
+
+A config names its split once, as the top-level ``reference_split = dict(folder, k, seed,
+num_heldout, ...)`` (the arguments of :func:`build_reference_split`);
+:func:`alignflow.apis.prepare_reference_split` builds it once per run and hands the
+references to the model's reward bank and the held-out images to the metrics.
 """
+import json
+import os
 import random
 import warnings
 from dataclasses import dataclass
@@ -25,6 +32,17 @@ class ReferenceSplit:
     """``references``: the k chosen images; ``heldout``: the rest of the folder, disjoint."""
     references: Tuple[Path, ...]
     heldout: Tuple[Path, ...]
+
+    def to_dict(self) -> dict:
+        """``dict(references=[str, ...], heldout=[str, ...])``: plain data for a config."""
+        return dict(references=[str(p) for p in self.references],
+                    heldout=[str(p) for p in self.heldout])
+
+    @classmethod
+    def from_dict(cls, data: dict) -> 'ReferenceSplit':
+        """The inverse of :meth:`to_dict`."""
+        return cls(tuple(Path(p) for p in data['references']),
+                   tuple(Path(p) for p in data['heldout']))
 
 
 def resolve_image_folder(source: Union[PathLike, dict]) -> Path:
@@ -75,8 +93,10 @@ def split_references(images: Sequence[PathLike], k: Union[int, str] = 'all', see
     fixed_heldout = None
     if num_heldout is not None:
         if not 0 < num_heldout < len(images):
-            raise ValueError(f'num_heldout={num_heldout} must leave at least one of the '
-                             f'{len(images)} images for references')
+            raise ValueError(f'num_heldout={num_heldout} must be between 1 and '
+                             f'{len(images) - 1} for {len(images)} images (at least one held '
+                             f'out, at least one left for references); num_heldout=None '
+                             f'holds out every image that is not a reference')
         fixed_heldout = sorted(random.Random(heldout_seed).sample(images, num_heldout))
         held = set(fixed_heldout)
         images = [p for p in images if p not in held]
@@ -97,8 +117,13 @@ def split_references(images: Sequence[PathLike], k: Union[int, str] = 'all', see
                              f'got {k!r}')
         if k > len(images):
             folder = images[0].parent if images else '?'
-            raise ValueError(f'k={k} references requested but {folder} holds only '
-                             f'{len(images)} images; lower k or use k="all"')
+            if fixed_heldout is None:
+                raise ValueError(f'k={k} references requested but {folder} holds only '
+                                 f'{len(images)} images; lower k or use k="all"')
+            raise ValueError(f'k={k} references requested but only {len(images)} of the '
+                             f'{len(images) + len(fixed_heldout)} images of {folder} are '
+                             f'candidates ({len(fixed_heldout)} are held out for evaluation '
+                             f'by num_heldout); lower k or num_heldout, or use k="all"')
         chosen = random.Random(seed).sample(images, k)
     if not chosen:
         raise ValueError('zero references selected; alignment needs at least one image')
@@ -106,6 +131,28 @@ def split_references(images: Sequence[PathLike], k: Union[int, str] = 'all', see
     if fixed_heldout is not None:
         return ReferenceSplit(tuple(chosen), tuple(fixed_heldout))
     return ReferenceSplit(tuple(chosen), tuple(p for p in images if p not in chosen_set))
+
+
+def build_reference_split(folder: Union[PathLike, dict], k: Union[int, str] = 'all',
+                          seed: int = 0, list_file: Optional[PathLike] = None,
+                          num_heldout: Optional[int] = None,
+                          heldout_seed: int = 0) -> ReferenceSplit:
+    """The split a config's ``reference_split`` names: the images of ``folder`` (a folder,
+    one with an ``images/`` subfolder, or a dataset config whose ``data_root`` is the folder),
+    split by :func:`split_references` with the other arguments.
+
+    Example:
+        >>> import tempfile, cv2, numpy as np
+        >>> folder = tempfile.mkdtemp()
+        >>> for i in range(6):
+        ...     _ = cv2.imwrite(f'{folder}/{i}.png', np.zeros((4, 4, 3), np.uint8))
+        >>> split = build_reference_split(folder, k=2, seed=0, num_heldout=3)
+        >>> len(split.references), len(split.heldout)
+        (2, 3)
+    """
+    return split_references(list_images(resolve_image_folder(folder)), k=k, seed=seed,
+                            list_file=list_file, num_heldout=num_heldout,
+                            heldout_seed=heldout_seed)
 
 
 def load_images(paths: Sequence[PathLike], size: Tuple[int, int]) -> torch.Tensor:
@@ -135,10 +182,18 @@ def load_images(paths: Sequence[PathLike], size: Tuple[int, int]) -> torch.Tenso
     return torch.from_numpy(array).permute(0, 3, 1, 2).contiguous()
 
 
-def save_reference_list(split: ReferenceSplit, path: PathLike) -> None:
-    """Write the chosen reference file names, one per line (atomically)."""
+def save_reference_split(split: ReferenceSplit, path: PathLike,
+                         spec: Optional[dict] = None) -> None:
+    """Record a split as JSON (``spec``: the config's ``reference_split``; ``references`` and
+    ``heldout``: the image paths), written under a temporary name and renamed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(''.join(f'{p.name}\n' for p in split.references))
-    tmp.replace(path)
+    record = dict(spec=spec, **split.to_dict())
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    tmp.write_text(json.dumps(record, indent=1, default=str) + '\n')
+    os.replace(tmp, path)
+
+
+def read_reference_split(path: PathLike) -> ReferenceSplit:
+    """The split recorded by :func:`save_reference_split`."""
+    return ReferenceSplit.from_dict(json.loads(Path(path).read_text()))

@@ -7,7 +7,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from alignflow.datasets.references import list_images, resolve_image_folder, split_references
+from alignflow.datasets.references import list_images, resolve_image_folder
 from alignflow.features import high_frequency_energy
 from alignflow.registry import METRICS
 from .feature_extraction import FeatureCache
@@ -25,25 +25,29 @@ class GenerationMetric(BaseMetric):
     of images); real features once per folder content (cached on disk).
 
     Args:
-        real: folder of real images (or with ``images/``), or a dataset config.
+        real: folder of real images (or with ``images/``), a dataset config, or a list of
+            image files. In a stage-2 config, None: the held-out images of the config's
+            ``reference_split`` (filled in by :func:`alignflow.apis.prepare_reference_split`,
+            so the references are never among them).
         feature_space: see :data:`alignflow.evaluation.feature_spaces.FEATURE_SPACES`.
         measures: any of fid, kid, mmd, precision, recall (not named ``metrics``: mmengine
             reads a config dict with a ``metrics`` key as an Evaluator).
-        exclude_references: the reference split of a stage-2 run (``dict(k, seed, list_file,
-            num_heldout, heldout_seed)``, see ``split_references``): the metric is measured on
-            its held-out images only.
         weights: weights of the 'inception' space.
         max_real: use at most this many real images (evenly spaced), None for all.
     """
 
     default_prefix = 'gen'
 
-    def __init__(self, real: Union[str, dict], feature_space: str = 'randomconv',
-                 measures: Sequence[str] = ('kid', 'mmd'),
-                 exclude_references: Optional[dict] = None, weights: Optional[str] = None,
+    def __init__(self, real: Union[str, dict, Sequence[str], None],
+                 feature_space: str = 'randomconv', measures: Sequence[str] = ('kid', 'mmd'),
+                 weights: Optional[str] = None,
                  max_real: Optional[int] = None, kid_subsets: int = 100,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if real is None:
+            raise ValueError('GenerationMetric: real=None means the held-out images of the '
+                             'config\'s reference_split, but the config has none; set '
+                             'reference_split, or real to a folder of real images')
         if isinstance(real, str) and not Path(real).is_dir():
             raise FileNotFoundError(f'GenerationMetric: real image folder {real} does not exist; '
                                     'set it in the config (e.g. --cfg-options '
@@ -51,7 +55,6 @@ class GenerationMetric(BaseMetric):
         self.real = real
         self.feature_space = feature_space
         self.measures = tuple(measures)
-        self.exclude_references = exclude_references
         self.weights = weights
         self.max_real = max_real
         self.kid_subsets = kid_subsets
@@ -59,9 +62,10 @@ class GenerationMetric(BaseMetric):
         self._size = None
 
     def real_paths(self) -> List[Path]:
-        paths = list_images(resolve_image_folder(self.real))
-        if self.exclude_references is not None:
-            paths = list(split_references(paths, **self.exclude_references).heldout)
+        if isinstance(self.real, (list, tuple)):
+            paths = [Path(p) for p in self.real]
+        else:
+            paths = list_images(resolve_image_folder(self.real))
         if self.max_real is not None and len(paths) > self.max_real:
             paths = [paths[i] for i in np.linspace(0, len(paths) - 1, self.max_real).astype(int)]
         return paths

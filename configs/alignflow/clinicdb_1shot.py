@@ -1,5 +1,3 @@
-# CVC-ClinicDB: the polyp stage-1 model aligned to 1 reference image of CVC-ClinicDB.
+# CVC-ClinicDB: clinicdb_5shot.py with 1 reference image of CVC-ClinicDB.
 _base_ = ['./clinicdb_5shot.py']
-model = dict(references=dict(k=1))
-val_evaluator = dict(exclude_references=dict(k=1))
-test_evaluator = val_evaluator
+reference_split = dict(k=1)

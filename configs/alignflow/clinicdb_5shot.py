@@ -1,11 +1,11 @@
 # Stage 2 on real polyps: the stage-1 model of polyp_stage1.py (trained on the source polyp
 # set, the common polyp training split by default) aligned to 5 reference images of
 # CVC-ClinicDB. The sibling configs {kvasir,clinicdb,colondb,etis,cvc300}_{1,5,10,full}shot.py
-# inherit from this one.
+# inherit from this one and change only reference_split.
 #   python tools/train.py configs/alignflow/polyp_stage1.py     # stage 1 (once)
 #   python tools/train.py configs/alignflow/clinicdb_5shot.py
 # The target folder needs images only (masks are never read). Other paths through
-#   --cfg-options model.references.folder=/data/CVC-ClinicDB val_evaluator.real=/data/CVC-ClinicDB
+#   --cfg-options reference_split.folder=/data/CVC-ClinicDB \
 #   train_dataloader.dataset.data_root=/data/TrainDataset val_dataloader.dataset.data_root=...
 _base_ = [
     '../_base_/models/alignment_flow_unet_tiny.py',
@@ -13,25 +13,21 @@ _base_ = [
     '../_base_/schedules/alignment_adamw.py',
     '../_base_/default_runtime.py',
 ]
-stage1_config = 'configs/alignflow/polyp_stage1.py'
-stage1_checkpoint = 'work_dirs/polyp_stage1/iter_20000.pth'
-target_root = 'data/CVC-ClinicDB'
-shots = 5
-reference_seed = 0
-num_heldout = 100
-model = dict(
-    stage1_checkpoint=stage1_checkpoint,
-    stage1_config=stage1_config,
-    references=dict(folder=target_root, k=shots, seed=reference_seed, num_heldout=num_heldout,
-                    img_size={{_base_.img_size}}))
+# The split, once: 100 target images held out for evaluation (the same for every k and seed),
+# the k references drawn with `seed` from the others.
+reference_split = dict(folder='data/CVC-ClinicDB', k=5, seed=0, num_heldout=100)
+model = dict(stage1_checkpoint='work_dirs/polyp_stage1/iter_20000.pth',
+             stage1_config='configs/alignflow/polyp_stage1.py',
+             reference_size={{_base_.img_size}})
 train_dataloader = dict(batch_size=8)
 val_dataloader = dict(dataset=dict(indices=64))
 test_dataloader = val_dataloader
+# Judged in a feature space the reward does not use, on the held-out target images
+# (real=None: those of reference_split, never the references).
 val_evaluator = dict(
     _delete_=True,
     type='GenerationMetric',
-    real=target_root,
+    real=None,
     feature_space='randomconv',
-    measures=('kid', 'mmd'),
-    exclude_references=dict(k=shots, seed=reference_seed, num_heldout=num_heldout))
+    measures=('kid', 'mmd'))
 test_evaluator = val_evaluator

@@ -1,21 +1,23 @@
 # clinicdb_5shot.py at 32 px, from the stage 1 of polyp_stage1_32.py (CPU-sized evidence).
-_base_ = ['./clinicdb_5shot.py']
-img_size = 32
-stage1_config = 'configs/alignflow/polyp_stage1_32.py'
-test_pipeline = [
-    dict(type='LoadCheckedImage'),
-    dict(type='LoadBinaryMask'),
-    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='PackSegInputs'),
+# Resolution variants compose the same-resolution bases (a text config cannot re-resolve the
+# pipelines of the 64-px one) and repeat clinicdb_5shot.py's few lines.
+_base_ = [
+    '../_base_/models/alignment_flow_unet_tiny.py',
+    '../_base_/datasets/polyp_32.py',
+    '../_base_/schedules/alignment_adamw.py',
+    '../_base_/default_runtime.py',
 ]
-train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadCheckedImage'),
-    dict(type='LoadBinaryMask'),
-    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
-    dict(type='PackSegInputs'),
-]))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+reference_split = dict(folder='data/CVC-ClinicDB', k=5, seed=0, num_heldout=100)
 model = dict(stage1_checkpoint='work_dirs/polyp_stage1_32/iter_3000.pth',
-             stage1_config=stage1_config, references=dict(img_size=img_size))
+             stage1_config='configs/alignflow/polyp_stage1_32.py',
+             reference_size={{_base_.img_size}})
+train_dataloader = dict(batch_size=8)
+val_dataloader = dict(dataset=dict(indices=64))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    _delete_=True,
+    type='GenerationMetric',
+    real=None,
+    feature_space='randomconv',
+    measures=('kid', 'mmd'))
+test_evaluator = val_evaluator

@@ -1,6 +1,3 @@
-# CVC-ColonDB: the polyp stage-1 model aligned to 1 reference image of CVC-ColonDB.
-_base_ = ['./clinicdb_5shot.py']
-target_root = 'data/CVC-ColonDB'
-model = dict(references=dict(folder=target_root, k=1))
-val_evaluator = dict(real=target_root, exclude_references=dict(k=1))
-test_evaluator = val_evaluator
+# CVC-ColonDB: colondb_5shot.py with 1 reference image of CVC-ColonDB.
+_base_ = ['./colondb_5shot.py']
+reference_split = dict(k=1)

@@ -1,7 +1,4 @@
 # CVC-300: the polyp stage-1 model aligned to 5 reference images of CVC-300.
 _base_ = ['./clinicdb_5shot.py']
-target_root = 'data/CVC-300'
 # CVC-300 has 60 test images: hold out 30 for evaluation.
-model = dict(references=dict(folder=target_root, num_heldout=30, k=5))
-val_evaluator = dict(real=target_root, exclude_references=dict(num_heldout=30, k=5))
-test_evaluator = val_evaluator
+reference_split = dict(folder='data/CVC-300', num_heldout=30)

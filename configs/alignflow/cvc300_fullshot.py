@@ -1,7 +1,3 @@
-# CVC-300: the polyp stage-1 model aligned to all the reference images of CVC-300.
-_base_ = ['./clinicdb_5shot.py']
-target_root = 'data/CVC-300'
-# CVC-300 has 60 test images: hold out 30 for evaluation.
-model = dict(references=dict(folder=target_root, num_heldout=30, k='all'))
-val_evaluator = dict(real=target_root, exclude_references=dict(num_heldout=30, k='all'))
-test_evaluator = val_evaluator
+# CVC-300: cvc300_5shot.py with all the reference images of CVC-300.
+_base_ = ['./cvc300_5shot.py']
+reference_split = dict(k='all')

@@ -3,7 +3,7 @@
 #   python tools/train.py configs/alignflow/retina_stage1.py     # stage 1 (once)
 #   python tools/train.py configs/alignflow/drive_5shot.py
 # The target folder needs images only (masks are never read). Other paths through
-#   --cfg-options model.references.folder=/data/DRIVE val_evaluator.real=/data/DRIVE
+#   --cfg-options reference_split.folder=/data/DRIVE
 #   train_dataloader.dataset.data_root=/data/CHASE_DB1 val_dataloader.dataset.data_root=...
 # Reward: the base model's LowLevelStatistics, unchanged. Fundus cameras differ first in colour
 # cast, illumination fall-off and the field-of-view border (colour and pooled-layout groups) and
@@ -16,25 +16,18 @@ _base_ = [
     '../_base_/schedules/alignment_adamw.py',
     '../_base_/default_runtime.py',
 ]
-stage1_config = 'configs/alignflow/retina_stage1.py'
-stage1_checkpoint = 'work_dirs/retina_stage1/iter_20000.pth'
-target_root = 'data/DRIVE'
-shots = 5
-reference_seed = 0
 # DRIVE holds only 40 images: 20 are held out for evaluation (KID/MMD), which leaves 20 to draw
 # references from, so 10 shots still have a disjoint choice and 'full' means those 20.
-num_heldout = 20
-model = dict(
-    stage1_checkpoint=stage1_checkpoint,
-    stage1_config=stage1_config,
-    references=dict(folder=target_root, k=shots, seed=reference_seed, num_heldout=num_heldout,
-                    img_size={{_base_.img_size}}))
+reference_split = dict(folder='data/DRIVE', k=5, seed=0, num_heldout=20)
+model = dict(stage1_checkpoint='work_dirs/retina_stage1/iter_20000.pth',
+             stage1_config='configs/alignflow/retina_stage1.py',
+             reference_size={{_base_.img_size}})
 train_dataloader = dict(batch_size=8)
+# Judged on the held-out DRIVE images (real=None: those of reference_split).
 val_evaluator = dict(
     _delete_=True,
     type='GenerationMetric',
-    real=target_root,
+    real=None,
     feature_space='randomconv',
-    measures=('kid', 'mmd'),
-    exclude_references=dict(k=shots, seed=reference_seed, num_heldout=num_heldout))
+    measures=('kid', 'mmd'))
 test_evaluator = val_evaluator

@@ -1,6 +1,4 @@
 # DRIVE: the retinal stage-1 model aligned to all the reference images of DRIVE (the 20 left
 # after the held-out set).
 _base_ = ['./drive_5shot.py']
-model = dict(references=dict(k='all'))
-val_evaluator = dict(exclude_references=dict(k='all'))
-test_evaluator = val_evaluator
+reference_split = dict(k='all')

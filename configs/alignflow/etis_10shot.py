@@ -1,6 +1,3 @@
-# ETIS: the polyp stage-1 model aligned to 10 reference images of ETIS.
-_base_ = ['./clinicdb_5shot.py']
-target_root = 'data/ETIS-LaribPolypDB'
-model = dict(references=dict(folder=target_root, k=10))
-val_evaluator = dict(real=target_root, exclude_references=dict(k=10))
-test_evaluator = val_evaluator
+# ETIS: etis_5shot.py with 10 reference images of ETIS.
+_base_ = ['./etis_5shot.py']
+reference_split = dict(k=10)

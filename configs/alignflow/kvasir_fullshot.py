@@ -1,6 +1,3 @@
-# Kvasir-SEG: the polyp stage-1 model aligned to all the reference images of Kvasir-SEG.
-_base_ = ['./clinicdb_5shot.py']
-target_root = 'data/Kvasir-SEG'
-model = dict(references=dict(folder=target_root, k='all'))
-val_evaluator = dict(real=target_root, exclude_references=dict(k='all'))
-test_evaluator = val_evaluator
+# Kvasir-SEG: kvasir_5shot.py with all the reference images of Kvasir-SEG.
+_base_ = ['./kvasir_5shot.py']
+reference_split = dict(k='all')

@@ -3,7 +3,7 @@
 #       --cfg-options train_dataloader.dataset.data_root=/data/Kvasir-SEG \
 #                     val_dataloader.dataset.data_root=/data/Kvasir-SEG \
 #                     val_evaluator.1.real=/data/Kvasir-SEG
-# On a GPU, inherit flow_unet_base.py and raise img_size in the dataset config to 128-256.
+# On a GPU: polyp_stage1_128.py and polyp_stage1_256.py (flow_unet_base).
 _base_ = [
     '../_base_/models/flow_unet_tiny.py',
     '../_base_/datasets/polyp.py',

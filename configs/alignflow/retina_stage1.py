@@ -3,7 +3,7 @@
 #       --cfg-options train_dataloader.dataset.data_root=/data/CHASE_DB1 \
 #                     val_dataloader.dataset.data_root=/data/CHASE_DB1 \
 #                     val_evaluator.1.real=/data/CHASE_DB1
-# On a GPU, inherit flow_unet_base.py and raise img_size in the dataset config to 256 or more
+# On a GPU, use flow_unet_base.py and a 256-px retinal dataset base (see polyp_stage1_256.py)
 # (thin vessels do not survive 64 px, see _base_/datasets/retina.py).
 _base_ = [
     '../_base_/models/flow_unet_tiny.py',

@@ -8,29 +8,28 @@ _base_ = [
     '../_base_/schedules/alignment_adamw.py',
     '../_base_/default_runtime.py',
 ]
-stage1_config = 'configs/alignflow/toy_stage1.py'
-stage1_checkpoint = 'work_dirs/toy_stage1/iter_2000.pth'
 # Target domain: images only. A fixed half is held out for evaluation; the k references are
-# drawn with `reference_seed` from the other half (k='all' takes the whole other half).
-target = dict(type='ToyPolypDataset', num_samples=200, img_size=32, domain='target', seed=100)
-shots = 5
-reference_seed = 0
-num_heldout = 100
-references = dict(folder=target, k=shots, seed=reference_seed, num_heldout=num_heldout,
-                  img_size=32)
-
-model = dict(stage1_checkpoint=stage1_checkpoint, stage1_config=stage1_config,
-             references=references)
+# drawn with `seed` from the other half (k='all' takes the whole other half). Siblings change
+# only what differs, e.g. reference_split = dict(k=10).
+reference_split = dict(
+    folder=dict(type='ToyPolypDataset', num_samples=200, img_size=32, domain='target',
+                seed=100),
+    k=5,
+    seed=0,
+    num_heldout=100)
+model = dict(stage1_checkpoint='work_dirs/toy_stage1/iter_2000.pth',
+             stage1_config='configs/alignflow/toy_stage1.py',
+             reference_size={{_base_.img_size}})
 
 train_dataloader = dict(batch_size=8)
 val_dataloader = dict(batch_size=16, dataset=dict(num_samples=64))
 test_dataloader = val_dataloader
-# Judged in a feature space the reward does not use, on target images that are not references.
+# Judged in a feature space the reward does not use, on the held-out target images
+# (real=None: those of reference_split, never the references).
 val_evaluator = dict(
     _delete_=True,
     type='GenerationMetric',
-    real=target,
+    real=None,
     feature_space='randomconv',
-    measures=('kid', 'mmd'),
-    exclude_references=dict(k=shots, seed=reference_seed, num_heldout=num_heldout))
+    measures=('kid', 'mmd'))
 test_evaluator = val_evaluator

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from alignflow.datasets import list_images, load_images, save_reference_list, split_references
+from alignflow.datasets import (list_images, load_images, read_reference_split,
+                                save_reference_split, split_references)
 
 
 @pytest.fixture
@@ -35,8 +36,9 @@ def test_list_file_names_the_references(target_folder, tmp_path):
     list_file.write_text('case03.png\ncase07\n')
     split = split_references(list_images(target_folder), k=1, list_file=list_file)
     assert [p.name for p in split.references] == ['case03.png', 'case07.png']
-    save_reference_list(split, tmp_path / 'out' / 'references.txt')
-    assert (tmp_path / 'out' / 'references.txt').read_text() == 'case03.png\ncase07.png\n'
+    save_reference_split(split, tmp_path / 'out' / 'reference_split.json', dict(k=1))
+    assert read_reference_split(tmp_path / 'out' / 'reference_split.json') == split
+    assert [p.name for p in tmp_path.joinpath('out').iterdir()] == ['reference_split.json']
     list_file.write_text('nope.png\n')
     with pytest.raises(FileNotFoundError, match='nope.png'):
         split_references(list_images(target_folder), k=1, list_file=list_file)
@@ -78,3 +80,7 @@ def test_fixed_heldout_set_is_shared_across_shot_counts_and_draws(target_folder)
     assert len(splits[-1].references) == 8
     with pytest.raises(ValueError, match='num_heldout=12'):
         split_references(images, k=1, num_heldout=12)
+    with pytest.raises(ValueError, match=r'num_heldout=0 must be between 1 and 11 .*None'):
+        split_references(images, k=1, num_heldout=0)
+    with pytest.raises(ValueError, match=r'only 8 of the 12 images .*4 are held out'):
+        split_references(images, k=9, num_heldout=4)

@@ -9,7 +9,9 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 
+from alignflow.apis import prepare_reference_split
 from alignflow.evaluation import (FeatureCache, GenerationMetric, compute_generation_metrics,
                                   metric_names)
 
@@ -85,9 +87,13 @@ def test_feature_cache_reuses_and_invalidates_when_a_file_changes(tmp_path):
 
 def test_generation_metric_in_an_evaluator_excludes_references(tmp_path):
     real = write_folder(tmp_path / 'target', 12)
-    metric = GenerationMetric(real=str(real), feature_space='statistics', measures=('kid', 'mmd'),
-                              exclude_references=dict(k=4, seed=0))
+    cfg = Config(dict(reference_split=dict(folder=str(real), k=4, seed=0),
+                      val_evaluator=dict(type='GenerationMetric', real=None,
+                                         feature_space='statistics', measures=('kid', 'mmd'))))
+    split = prepare_reference_split(cfg)
+    metric = GenerationMetric(**{k: v for k, v in cfg.val_evaluator.items() if k != 'type'})
     assert len(metric.real_paths()) == 8
+    assert set(metric.real_paths()).isdisjoint(split.references)
     samples = [dict(gen_img=dict(data=torch.randint(0, 255, (3, 24, 24), dtype=torch.uint8)))
                for _ in range(6)]
     metric.process({}, samples)

@@ -46,10 +46,8 @@ def test_table_reports_mean_spread_and_extremes_over_draws(tmp_path):
     assert '| 25, 25 |' in row  # where each draw's run ended
 
 
-def test_overrides_set_references_and_evaluation_split_together():
-    assert sweep.run_overrides('all', 3) == [
-        'model.references.k=all', 'model.references.seed=3',
-        'val_evaluator.exclude_references.k=all', 'val_evaluator.exclude_references.seed=3']
+def test_overrides_set_the_one_reference_split():
+    assert sweep.run_overrides('all', 3) == ['reference_split.k=all', 'reference_split.seed=3']
 
 
 def test_a_run_without_logs_is_reported(tmp_path):

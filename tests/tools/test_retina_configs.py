@@ -1,6 +1,7 @@
 """The retinal path: retina_stage1.py and drive_{1,5,10,full}shot.py load, split DRIVE's 40
 images sensibly, and train end to end (tools/train.py subprocesses) on a small synthetic
 fundus-like folder written here."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -71,11 +72,10 @@ def stage1(source, tmp_path_factory):
 @pytest.mark.parametrize('name', DRIVE_SHOTS)
 def test_drive_configs_align_retina_stage1_to_drive(name):
     cfg = Config.fromfile(str(REPO / f'configs/alignflow/drive_{name}shot.py'))
-    refs = cfg.model.references
+    refs = cfg.reference_split
     assert cfg.model.stage1_config == STAGE1
-    assert refs.folder == cfg.val_evaluator.real == 'data/DRIVE'
-    assert refs.k == cfg.val_evaluator.exclude_references.k == DRIVE_SHOTS[name]
-    assert refs.num_heldout == cfg.val_evaluator.exclude_references.num_heldout
+    assert refs.folder == 'data/DRIVE' and cfg.val_evaluator.real is None  # the held-out images
+    assert refs.k == DRIVE_SHOTS[name] and refs.num_heldout == 20
     assert cfg.train_dataloader.dataset.type == 'RetinalVesselDataset'
     # DRIVE's 40 images: every shot count leaves the same held-out set, disjoint from the refs.
     split = split_references([f'{i:02d}.png' for i in range(40)], refs.k, refs.seed,
@@ -95,14 +95,14 @@ def test_drive_alignment_trains_from_the_retina_stage1_checkpoint(source, stage1
     options = [f'{loader}.{o}' for loader in ('train_dataloader', 'val_dataloader')
                for o in [f'dataset.data_root={source}', *LOADER]]
     log = train('configs/alignflow/drive_5shot.py', tmp_path / 'work', [
-        *options, f'model.stage1_checkpoint={stage1[0]}', f'model.references.folder={target}',
-        'model.references.num_heldout=4', f'val_evaluator.real={target}',
-        'val_evaluator.exclude_references.num_heldout=4',
+        *options, f'model.stage1_checkpoint={stage1[0]}', f'reference_split.folder={target}',
+        'reference_split.num_heldout=4',
         *(f'model.generator.velocity_net.{o}' for o in TINY),
         'model.generator.solver.num_steps=4', 'model.num_steps=4', 'model.grad_last_k=2',
         'custom_hooks.0.min_iters=100'])
     assert 'loss_reward:' in log and 'gen/kd_randomconv:' in log
-    assert len((tmp_path / 'work' / 'references.txt').read_text().split()) == 5
+    record = json.loads((tmp_path / 'work' / 'reference_split.json').read_text())
+    assert len(record['references']) == 5 and len(record['heldout']) == 4
 
 
 @pytest.mark.skipif(not DRIVE.is_dir(), reason=f'real DRIVE subset not found at {DRIVE}')

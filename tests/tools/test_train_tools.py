@@ -3,6 +3,7 @@
 Each run is a real subprocess with a smaller network and a few iterations, so the whole module
 stays within a couple of minutes on two CPU cores.
 """
+import json
 import os
 import signal
 import subprocess
@@ -149,8 +150,7 @@ ALIGN_CONFIG = 'configs/alignflow/toy_5shot.py'
 ALIGN_SMALL = [
     'model.generator.velocity_net.base_channels=16', 'model.generator.velocity_net.num_heads=2',
     'model.num_steps=4', 'model.grad_last_k=2',
-    'model.references.folder.num_samples=12', 'val_evaluator.real.num_samples=12',
-    'model.references.num_heldout=4', 'val_evaluator.exclude_references.num_heldout=4',
+    'reference_split.folder.num_samples=12', 'reference_split.num_heldout=4',
     'train_dataloader.dataset.num_samples=8', 'train_dataloader.batch_size=4',
     'val_dataloader.dataset.num_samples=4', 'val_dataloader.batch_size=4',
     'model.generator.solver.num_steps=4', 'default_hooks.logger.interval=1',
@@ -173,7 +173,7 @@ def test_alignment_config_trains_from_a_stage1_checkpoint(trained, tmp_path):
                 'matched_reward:', 'gen/kd_randomconv:', 'gen/mmd_randomconv:'):
         assert key in log, key
     assert log.count('gen/kd_randomconv:') == 3  # before training, at 2 and at 4
-    references = (tmp_path / 'references.txt').read_text().split()
+    references = json.loads((tmp_path / 'reference_split.json').read_text())['references']
     assert len(references) == 5 and all(name.endswith('.png') for name in references)
     checkpoint = tmp_path / 'iter_4.pth'
     state = torch.load(checkpoint, map_location='cpu', weights_only=False)['state_dict']

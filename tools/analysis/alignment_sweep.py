@@ -37,9 +37,7 @@ def parse_args(argv=None):
 
 
 def run_overrides(shots: str, seed: int) -> List[str]:
-    return [f'model.references.k={shots}', f'model.references.seed={seed}',
-            f'val_evaluator.exclude_references.k={shots}',
-            f'val_evaluator.exclude_references.seed={seed}']
+    return [f'reference_split.k={shots}', f'reference_split.seed={seed}']
 
 
 def val_records(work_dir: Path) -> List[dict]:

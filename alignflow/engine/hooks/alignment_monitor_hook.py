@@ -1,5 +1,4 @@
 """Bookkeeping and a stopping rule for stage-2 alignment that need no held-out target image."""
-from pathlib import Path
 from typing import List, Optional
 
 import torch
@@ -8,7 +7,6 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
-from alignflow.datasets.references import save_reference_list
 from alignflow.registry import HOOKS
 
 
@@ -21,7 +19,6 @@ def _value(logged) -> float:
 class AlignmentMonitorHook(Hook):
     """Stage-2 monitor.
 
-    * Saves the chosen reference file names to ``<work_dir>/references.txt``.
     * Optionally validates once before the first step, so logs show the metrics of stage 1
       next to those after alignment.
     * Ends training at the current iteration (checkpoint, validation and grid included) when
@@ -68,7 +65,6 @@ class AlignmentMonitorHook(Hook):
 
     def before_train(self, runner) -> None:
         model = self._model(runner)
-        save_reference_list(model.reference_split, Path(runner.work_dir) / 'references.txt')
         if self.floor_factor is not None:
             batch_size = runner.train_dataloader.batch_size
             self.floor = model.reward.reference_floor(batch_size, self.num_splits)

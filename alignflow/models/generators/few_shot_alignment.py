@@ -1,22 +1,20 @@
 """Stage 2: align a stage-1 flow to a target domain with a differentiable distribution reward."""
 import copy
-import math
-import os.path as osp
 import random
 import re
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
-from mmengine.runner.checkpoint import _load_checkpoint
 
-from alignflow.datasets.references import (list_images, load_images, resolve_image_folder,
-                                           split_references)
-from alignflow.models.adapters import inject_lora, merge_lora
+from alignflow.datasets.references import load_images
+from alignflow.flow import flow_matching_loss
+from alignflow.models.adapters import inject_lora, merge_lora, train_only
 from alignflow.registry import MODELS, REWARDS
+from alignflow.utils.checkpoint import load_checkpoint_weights
+from .adaptive_weight import AdaptiveWeight
 
 
 def load_stage1_weights(generator: torch.nn.Module, checkpoint: str,
@@ -24,27 +22,13 @@ def load_stage1_weights(generator: torch.nn.Module, checkpoint: str,
     """Load a stage-1 checkpoint (its ``state_dict``: EMA weights when it was trained with
     ``EMAHook``) into ``generator``, refusing missing files and architecture mismatches with
     a message that says what to do."""
-    train_cmd = f'python tools/train.py {stage1_config}' if stage1_config else \
-        'python tools/train.py <stage-1 config>'
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'stage-1 checkpoint {checkpoint} does not exist; train stage 1 '
-                                f'first with `{train_cmd}`, or set model.stage1_checkpoint')
-    state = _load_checkpoint(checkpoint, map_location='cpu')
-    state = state.get('state_dict', state)
-    own = generator.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    mismatched = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}'
-                  for k, v in own.items() if k in state and state[k].shape != v.shape]
-    if missing or unexpected or mismatched:
-        details = '; '.join(filter(None, [
-            f'missing {missing[:3]}' if missing else '',
-            f'unexpected {unexpected[:3]}' if unexpected else '',
-            f'shape mismatch {mismatched[:3]}' if mismatched else '']))
-        raise RuntimeError(f'stage-1 checkpoint {checkpoint} does not match the generator in '
-                           f'this config ({details}); align model.generator with the stage-1 '
-                           f'config it was trained with ({stage1_config or "unknown"})')
-    generator.load_state_dict(state, strict=True)
+    config = stage1_config or '<stage-1 config>'
+    load_checkpoint_weights(
+        generator, checkpoint, what='the generator in this config',
+        source='model.stage1_checkpoint',
+        hint=f'train stage 1 first with `python tools/train.py {config}` (or point '
+             f'model.stage1_checkpoint at its checkpoint), and keep model.generator as in that '
+             f'config')
 
 
 _REBUILT_KEYS = re.compile(r'(^|\.)(anchor|reward)\.')
@@ -85,22 +69,46 @@ class FewShotAlignment(BaseModel):
     :meth:`state_dict` and not reported missing on loading (older checkpoints that have them
     still load).
 
+    Example:
+        >>> import tempfile, cv2, numpy as np, torch
+        >>> from alignflow.models import MaskConditionedFlow
+        >>> from alignflow.utils import register_all_modules
+        >>> register_all_modules()
+        >>> generator = dict(type='MaskConditionedFlow', solver=dict(type='EulerSolver',
+        ...     num_steps=2), velocity_net=dict(type='ConditionalUNet', base_channels=8,
+        ...     channel_mults=(1, ), num_res_blocks=1, attention_levels=(), num_heads=1))
+        >>> folder = tempfile.mkdtemp()
+        >>> torch.save(dict(state_dict=MODELS.build(generator).state_dict()),
+        ...            f'{folder}/stage1.pth')
+        >>> for i in range(3):
+        ...     _ = cv2.imwrite(f'{folder}/{i}.png', np.full((8, 8, 3), 50 * i, np.uint8))
+        >>> model = FewShotAlignment(
+        ...     generator, stage1_checkpoint=f'{folder}/stage1.pth',
+        ...     reward=dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics')),
+        ...     reference_images=[f'{folder}/{i}.png' for i in range(3)], reference_size=8,
+        ...     grad_last_k=1)
+        >>> inputs = dict(img=torch.zeros(2, 3, 8, 8), mask=torch.zeros(2, 1, 8, 8))
+        >>> sorted(k for k in model.alignment_losses(inputs) if k.startswith('loss'))
+        ['loss_anchor', 'loss_fm', 'loss_hf', 'loss_reward']
+
     Args:
         generator: ``MaskConditionedFlow`` config (the stage-1 architecture).
         stage1_checkpoint: stage-1 checkpoint path.
         reward: reward config (registry REWARDS), e.g. ``MMDReward``.
-        references: ``dict(folder, k, seed=0, img_size=(H, W), list_file=None,
-            num_heldout=None, heldout_seed=0)``: the target images (a folder or a dataset
-            config) and how to split them, see
-            :func:`alignflow.datasets.references.split_references`.
+        reference_images: the target-domain reference image files (the reward's bank). A
+            config does not write them: it names its split once, as the top-level
+            ``reference_split``, and :func:`alignflow.apis.prepare_reference_split` fills
+            this in.
+        reference_size: (H, W) (or one int) the references are resized to: the generator's
+            output size.
         stage1_config: the stage-1 config, named in errors.
         num_steps: solver steps while aligning (the generator's default when None).
         grad_last_k: steps that keep gradients; randomize_k draws it from [1, grad_last_k].
         fm_weight: weight (lambda) of the flow-matching regulariser.
         anchor_weight: weight of the stage-1 anchor regulariser.
-        adaptive_fm_weight: scale lambda by exp(rate * (fm / fm_start - 1 - slack)) (clipped to
-            [0.1, 10] x lambda) so it grows when the source flow-matching loss drifts up from
-            where alignment started; None keeps lambda fixed.
+        adaptive_fm_weight: ``dict(rate=1.0, slack=0.1)`` makes lambda an
+            :class:`AdaptiveWeight` of the source flow-matching loss (it grows when that loss
+            drifts up from where alignment started); None keeps lambda fixed.
         trainable: 'all', or regular expressions of parameter names to fine-tune (the rest is
             frozen), e.g. ``[r'velocity_net\\.(output_blocks|out_)']`` for the decoder half.
         lora: ``dict(targets=[regex, ...], rank=4, alpha=4.0)``: fine-tune low-rank updates
@@ -115,7 +123,8 @@ class FewShotAlignment(BaseModel):
                  generator: dict,
                  stage1_checkpoint: str,
                  reward: dict,
-                 references: dict,
+                 reference_images: Sequence[str],
+                 reference_size: Union[int, Tuple[int, int]] = 64,
                  stage1_config: Optional[str] = None,
                  num_steps: Optional[int] = None,
                  grad_last_k: int = 5,
@@ -140,6 +149,8 @@ class FewShotAlignment(BaseModel):
             names = inject_lora(generator.requires_grad_(False).velocity_net, **lora)
             print_log(f'LoRA on {len(names)} layers of the velocity net: {", ".join(names)}',
                       logger='current')
+        elif trainable != 'all':
+            train_only(generator, trainable)
         self.reward = REWARDS.build(reward) if isinstance(reward, dict) else reward
         self.reward.requires_grad_(False)
         self.num_steps = num_steps or generator.solver.num_steps
@@ -147,14 +158,16 @@ class FewShotAlignment(BaseModel):
             raise ValueError(f'grad_last_k must be in [1, {self.num_steps}], got {grad_last_k}')
         self.grad_last_k = grad_last_k
         self.randomize_k = randomize_k
-        self.fm_weight = fm_weight
+        adaptive = {} if adaptive_fm_weight is None else {'rate': 1.0, **adaptive_fm_weight}
+        self.fm_weight_schedule = AdaptiveWeight(fm_weight, **adaptive)
         self.anchor_weight = anchor_weight
-        self.adaptive_fm_weight = adaptive_fm_weight
-        self._fm_start: Optional[float] = None
         self.max_nonfinite = max_nonfinite
         self._nonfinite_in_a_row = 0
-        self._freeze_except(trainable)
-        self.reference_split = self._load_references(**references)
+        if not reference_images:
+            raise ValueError('FewShotAlignment needs reference images; name them with the '
+                             'top-level reference_split of the config')
+        size = (reference_size, ) * 2 if isinstance(reference_size, int) else reference_size
+        self.reward.set_references(load_images(reference_images, tuple(size)))
         self.register_state_dict_post_hook(_drop_rebuilt_keys)
         self.register_load_state_dict_post_hook(_ignore_missing_rebuilt_keys)
 
@@ -163,46 +176,12 @@ class FewShotAlignment(BaseModel):
         stage-1 architecture and state-dict keys."""
         return merge_lora(copy.deepcopy(self.generator))
 
-    def _freeze_except(self, trainable: Union[str, Sequence[str]]) -> None:
-        if trainable == 'all':
-            return
-        patterns = [re.compile(p) for p in ([trainable] if isinstance(trainable, str)
-                                            else trainable)]
-        selected = 0
-        for name, param in self.generator.named_parameters():
-            keep = any(p.search(name) for p in patterns)
-            param.requires_grad_(keep)
-            selected += keep
-        if not selected:
-            raise ValueError(f'trainable={trainable} matches no generator parameter; names look '
-                             f'like {next(iter(dict(self.generator.named_parameters())))}')
-
-    def _load_references(self, folder: Union[str, dict], k: Union[int, str], seed: int = 0,
-                         img_size=(64, 64), **split_kwargs):
-        folder = resolve_image_folder(folder)
-        split = split_references(list_images(folder), k=k, seed=seed, **split_kwargs)
-        size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
-        self.reward.set_references(load_images(split.references, size))
-        print_log(f'{len(split.references)} references from {folder} (seed {seed}): '
-                  f'{", ".join(p.name for p in split.references)}', logger='current')
-        return split
-
     def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
         return self.generator(inputs, data_samples, mode)
 
-    def _current_fm_weight(self, fm_loss: torch.Tensor) -> float:
-        if self.adaptive_fm_weight is None:
-            return self.fm_weight
-        value = float(fm_loss.detach())
-        if self._fm_start is None:
-            self._fm_start = value
-        rate = self.adaptive_fm_weight.get('rate', 1.0)
-        slack = self.adaptive_fm_weight.get('slack', 0.1)
-        scale = math.exp(rate * (value / max(self._fm_start, 1e-12) - 1 - slack))
-        return self.fm_weight * min(max(scale, 0.1), 10.0)
-
     def alignment_losses(self, inputs: dict) -> Dict[str, torch.Tensor]:
-        """All loss terms for one batch of preprocessed source pairs."""
+        """All loss terms for one batch of preprocessed source pairs: ``inputs['img']``
+        (B, 3, H, W) in [-1, 1], ``inputs['mask']`` (B, Cm, H, W)."""
         generator = self.generator
         mask, x1 = inputs['mask'], inputs['img']
         k = random.randint(1, self.grad_last_k) if self.randomize_k else self.grad_last_k
@@ -216,15 +195,15 @@ class FewShotAlignment(BaseModel):
         t = generator.time_sampler(x1.shape[0], device=x1.device)
         path_sample = generator.path.sample(x0, x1, t)
         velocity = generator.velocity_net(path_sample.x_t, t, mask)
-        fm_loss = F.mse_loss(velocity.float(), path_sample.dx_t.float())
-        fm_weight = self._current_fm_weight(fm_loss)
+        fm_loss = flow_matching_loss(velocity, path_sample.dx_t)
+        fm_weight = self.fm_weight_schedule(float(fm_loss.detach()))
         losses['loss_fm'] = fm_weight * fm_loss
         losses['fm_weight'] = torch.tensor(fm_weight)
         if self.anchor_weight > 0:
             with torch.no_grad():
                 anchor_velocity = self.anchor(path_sample.x_t, t, mask)
-            losses['loss_anchor'] = self.anchor_weight * F.mse_loss(
-                velocity.float(), anchor_velocity.float())
+            losses['loss_anchor'] = self.anchor_weight * flow_matching_loss(
+                velocity, anchor_velocity)
         return losses
 
     def train_step(self, data: dict, optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:

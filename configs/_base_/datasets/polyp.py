@@ -14,12 +14,8 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='PackSegInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadCheckedImage'),
-    dict(type='LoadBinaryMask'),
-    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='PackSegInputs'),
-]
+# Other resolutions: polyp_{32,128,256}.py (dataset bases that set img_size and these two).
+test_pipeline = [step for step in train_pipeline if step['type'] != 'RandomFlip']
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,

@@ -9,7 +9,7 @@
 # `ann_file` (a text file of stems, one per line) picks a split; None takes every pair.
 # 64 px keeps stage 1 CPU-sized, but nearest-neighbour resizing breaks the thin vessel tree into
 # fragments there (a DRIVE mask: 9 connected components at 565 px, ~110 at 64 px); for usable
-# retinal pairs write a child config with img_size = 256 or more (GPU).
+# retinal pairs inherit polyp_256.py instead of polyp.py in a copy of this file (GPU).
 _base_ = ['./polyp.py']  # same pipelines and loaders, other dataset class and folder
 dataset_type = 'RetinalVesselDataset'
 data_root = 'data/retina/TrainDataset'

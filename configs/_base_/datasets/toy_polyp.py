@@ -10,12 +10,7 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='PackSegInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadCheckedImage'),
-    dict(type='LoadBinaryMask'),
-    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='PackSegInputs'),
-]
+test_pipeline = [step for step in train_pipeline if step['type'] != 'RandomFlip']
 train_dataloader = dict(
     batch_size=16,
     num_workers=1,  # augmentation in a worker keeps resumed runs exact (see RNGStateHook)

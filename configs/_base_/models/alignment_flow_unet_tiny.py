@@ -1,6 +1,6 @@
 # Stage 2: FewShotAlignment of a flow_unet_tiny stage-1 model with MMD on weight-free
-# low-level statistics. Child configs set model.stage1_checkpoint, model.stage1_config and
-# model.references (target images, shots, seeds, image size).
+# low-level statistics. Child configs set model.stage1_checkpoint, model.stage1_config,
+# model.reference_size (the dataset's img_size) and the top-level reference_split.
 _base_ = ['./flow_unet_tiny.py']
 model = dict(
     _delete_=True,
@@ -10,7 +10,7 @@ model = dict(
     stage1_config=None,
     reward=dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'),
                 hf_tolerance=0.1),
-    references=dict(),
+    reference_images=None,  # filled in from the top-level reference_split
     num_steps=10,
     grad_last_k=5,
     fm_weight=0.5,

@@ -7,9 +7,10 @@ from mmengine import Config
 from mmengine.optim import OptimWrapper
 from mmengine.runner.checkpoint import load_state_dict
 
-from alignflow.datasets import write_toy_dataset
+from alignflow.datasets import build_reference_split, write_toy_dataset
 from alignflow.models.generators import FewShotAlignment, MaskConditionedFlow
 from alignflow.models.generators.data_preprocessor import encode_mask
+from alignflow.apis import prepare_reference_split
 from alignflow.registry import MODELS
 
 NET = dict(type='ConditionalUNet', base_channels=16, channel_mults=(1, 2), num_res_blocks=1,
@@ -37,8 +38,13 @@ def target_folder(tmp_path_factory):
                              img_size=16, domain='target', seed=5)
 
 
+def references(target_folder, k=3, seed=0):
+    return [str(p) for p in build_reference_split(str(target_folder), k=k, seed=seed).references]
+
+
 def build(stage1_checkpoint, target_folder, **kwargs):
-    kwargs.setdefault('references', dict(folder=str(target_folder), k=3, seed=0, img_size=16))
+    kwargs.setdefault('reference_images', references(target_folder))
+    kwargs.setdefault('reference_size', 16)
     return FewShotAlignment(generator=copy.deepcopy(GENERATOR), reward=copy.deepcopy(REWARD),
                             stage1_checkpoint=str(stage1_checkpoint), grad_last_k=2, **kwargs)
 
@@ -64,8 +70,6 @@ def test_loads_stage1_weights_and_a_frozen_anchor(stage1_checkpoint, target_fold
         assert torch.equal(value, saved[key])
     assert not any(p.requires_grad for p in model.anchor.parameters())
     assert model.reward.num_references == 3
-    assert {p.name for p in model.reference_split.references}.isdisjoint(
-        {p.name for p in model.reference_split.heldout})
 
 
 def test_a_few_alignment_steps_lower_the_reward(stage1_checkpoint, target_folder):
@@ -116,10 +120,11 @@ def test_bad_inputs_get_clear_errors(stage1_checkpoint, target_folder, tmp_path)
     with pytest.raises(RuntimeError, match='does not match the generator'):
         FewShotAlignment(generator=wrong, reward=copy.deepcopy(REWARD),
                          stage1_checkpoint=str(stage1_checkpoint),
-                         references=dict(folder=str(target_folder), k=3, img_size=16))
+                         reference_images=references(target_folder), reference_size=16)
     with pytest.raises(ValueError, match='k=50 references requested'):
-        build(stage1_checkpoint, target_folder,
-              references=dict(folder=str(target_folder), k=50, img_size=16))
+        references(target_folder, k=50)
+    with pytest.raises(ValueError, match='reference_split'):
+        build(stage1_checkpoint, target_folder, reference_images=[])
     with pytest.raises(ValueError, match='grad_last_k'):
         build(stage1_checkpoint, target_folder, num_steps=1)
 
@@ -191,7 +196,9 @@ def test_preset_configs_build(stage1_checkpoint, target_folder, name):
     cfg = Config.fromfile(CONFIGS / f'{name}.py')
     cfg.model.generator.velocity_net.update(NET)
     cfg.model.stage1_checkpoint = str(stage1_checkpoint)
-    cfg.model.references = dict(folder=str(target_folder), k=3, seed=0, img_size=16)
+    cfg.reference_split = dict(folder=str(target_folder), k=3, seed=0)
+    cfg.model.reference_size = 16
+    prepare_reference_split(cfg)
     model = MODELS.build(cfg.model)
     trainable = [n for n, p in model.generator.named_parameters() if p.requires_grad]
     if name.endswith('lora'):

@@ -1,0 +1,68 @@
+"""Every config under configs/ loads and builds its model, at the resolution it says."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.model import BaseModel
+
+from alignflow.apis import prepare_reference_split
+from alignflow.datasets import write_toy_dataset
+from alignflow.registry import MODELS
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
+
+
+@pytest.fixture(scope='module')
+def target(tmp_path_factory):
+    return write_toy_dataset(tmp_path_factory.mktemp('target') / 'toy', num_samples=16,
+                             img_size=16, domain='target', seed=7)
+
+
+@pytest.fixture(scope='module')
+def stage1_checkpoints(tmp_path_factory):
+    """One stage-1 checkpoint per generator architecture, made on first use."""
+    folder, made = tmp_path_factory.mktemp('stage1'), {}
+
+    def checkpoint(generator_cfg: dict) -> str:
+        key = json.dumps(generator_cfg, sort_keys=True, default=str)
+        if key not in made:
+            path = folder / f'stage1_{len(made)}.pth'
+            torch.save(dict(state_dict=MODELS.build(generator_cfg).state_dict()), path)
+            made[key] = str(path)
+        return made[key]
+
+    return checkpoint
+
+
+def resize_scales(pipeline):
+    return [tuple(step['scale']) for step in pipeline if step['type'] == 'Resize']
+
+
+def test_every_config_is_found():
+    names = {p.stem for p in CONFIGS}
+    assert {'toy_stage1', 'polyp_stage1_128', 'polyp_stage1_256', 'clinicdb_5shot_128',
+            'clinicdb_5shot_256', 'unet_polyp_32'} <= names and len(CONFIGS) >= 44
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(REPO / 'configs')))
+def test_config_loads_and_builds_its_model(path, target, stage1_checkpoints):
+    cfg = Config.fromfile(str(path))
+    size = (cfg.img_size, cfg.img_size)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert set(resize_scales(cfg[loader].dataset.pipeline)) == {size}, loader
+    if cfg.model.type == 'FewShotAlignment':
+        assert cfg.model.reference_size == cfg.img_size
+        assert Path(REPO / cfg.model.stage1_config).is_file()
+        cfg.model.stage1_checkpoint = stage1_checkpoints(cfg.model.generator.to_dict())
+        cfg.reference_split.folder = str(target)
+        cfg.reference_split.num_heldout = 4
+        cfg.work_dir = None
+        split = prepare_reference_split(cfg)
+        assert cfg.val_evaluator.real == [str(p) for p in split.heldout]
+    model = MODELS.build(cfg.model)
+    assert isinstance(model, BaseModel)
+    if cfg.model.type == 'FewShotAlignment':
+        assert model.reward.num_references == len(split.references)
