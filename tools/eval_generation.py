@@ -11,20 +11,16 @@ an internet connection); other feature spaces report the same distances under th
 import argparse
 import json
 import os
-import os.path as osp
-import sys
 from pathlib import Path
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import alignflow  # noqa: E402,F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.datasets.references import list_images  # noqa: E402
-from alignflow.evaluation import (AVAILABLE_METRICS, FEATURE_SPACES, FeatureCache,  # noqa: E402
+import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
+from alignflow.datasets.references import list_images
+from alignflow.evaluation import (AVAILABLE_METRICS, FEATURE_SPACES, FeatureCache,
                                   build_feature_space, compute_generation_metrics,
                                   extract_features)
-from alignflow.evaluation.feature_extraction import image_size_summary  # noqa: E402
-from alignflow.features import InceptionWeightsUnavailable  # noqa: E402
-from alignflow.utils import register_all_modules  # noqa: E402
+from alignflow.evaluation.feature_extraction import image_size_summary
+from alignflow.features import InceptionWeightsUnavailable
+from alignflow.utils import register_all_modules
 
 
 def parse_args(argv=None):

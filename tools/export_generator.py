@@ -8,14 +8,11 @@
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import alignflow  # noqa: E402,F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.apis import export_generator, load_config  # noqa: E402
-from alignflow.utils import register_all_modules  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
+import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
+from alignflow.apis import export_generator, load_config
+from alignflow.utils import register_all_modules
+from mmengine.config import DictAction
 
 
 def main(argv=None):

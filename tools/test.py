@@ -2,13 +2,10 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import alignflow  # noqa: E402,F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.apis import build_runner, load_config  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
+import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
+from alignflow.apis import build_runner, load_config
+from mmengine.config import DictAction
 
 
 def parse_args():

@@ -2,15 +2,11 @@
 import argparse
 import logging
 import os
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import alignflow  # noqa: E402,F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.apis import build_runner, load_config  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
+import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
+from alignflow.apis import build_runner, load_config
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 
 
 def parse_args():

@@ -1,5 +1,5 @@
 """Distribution rewards: a frozen feature extractor, a distance and a bank of reference features."""
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from typing import Dict, Iterator, Optional, Sequence, Tuple, Union
 
 import torch
@@ -30,7 +30,7 @@ def flip_views(images: torch.Tensor, views: Sequence[str]) -> torch.Tensor:
     return torch.cat([VIEWS[v](images) for v in views])
 
 
-class DistributionReward(nn.Module):
+class DistributionReward(nn.Module, ABC):
     """Differentiable distance between generated images and K target-domain references.
 
     ``set_references`` embeds the references once (with flip views, so that a handful of
@@ -42,6 +42,19 @@ class DistributionReward(nn.Module):
     high-frequency energy (mean |Laplacian|) of generated images to at most
     ``(1 + hf_tolerance)`` times the largest reference value; the excess is penalised with
     weight ``hf_weight``. ``None`` disables it.
+
+    Subclasses define :meth:`distance` (abstract: the base class cannot be built).
+
+    Example:
+        >>> import torch
+        >>> from alignflow.rewards import MMDReward
+        >>> reward = MMDReward(feature_extractor=dict(type='LowLevelStatistics'))
+        >>> reward.set_references(torch.rand(5, 3, 16, 16) * 2 - 1)
+        >>> reward.num_references
+        5
+        >>> losses = reward(torch.zeros(4, 3, 16, 16, requires_grad=True))
+        >>> sorted(losses)
+        ['hf_energy', 'loss_hf', 'loss_reward']
 
     Args:
         feature_extractor: config of a frozen extractor (registry FEATURE_EXTRACTORS).

@@ -8,7 +8,6 @@ import pytest
 import torch
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
 
 from alignflow.evaluation import lesion_dice_iou
 from alignflow.registry import MODELS

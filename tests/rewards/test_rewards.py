@@ -99,3 +99,13 @@ def test_reference_floor_needs_three_references():
     reward = REWARDS.build(REWARD_CFGS[0])
     reward.set_references(varied_domain(2, 0.3, seed=0))
     assert reward.reference_floor() is None
+
+
+def test_a_reward_without_a_distance_cannot_be_built():
+    from alignflow.rewards.base import DistributionReward
+
+    class NoDistance(DistributionReward):
+        pass
+
+    with pytest.raises(TypeError, match='abstract'):
+        NoDistance(feature_extractor=EXTRACTOR)

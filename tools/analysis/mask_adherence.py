@@ -15,19 +15,16 @@ import copy
 import json
 import os
 import os.path as osp
-import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-import alignflow  # noqa: E402,F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.apis import load_config  # noqa: E402
-from alignflow.evaluation import score_segmentor  # noqa: E402
-from alignflow.registry import MODELS  # noqa: E402
-from alignflow.utils import register_all_modules  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-from mmengine.runner import Runner, load_checkpoint  # noqa: E402
+import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
+from alignflow.apis import load_config
+from alignflow.evaluation import score_segmentor
+from alignflow.registry import MODELS
+from alignflow.utils import register_all_modules
+from mmengine.config import DictAction
+from mmengine.runner import Runner, load_checkpoint
 
 
 def parse_args(argv=None):
