@@ -155,11 +155,13 @@ def build_reference_split(folder: Union[PathLike, dict], k: Union[int, str] = 'a
                             heldout_seed=heldout_seed)
 
 
-def load_images(paths: Sequence[PathLike], size: Tuple[int, int]) -> torch.Tensor:
+def load_images(paths: Sequence[PathLike], size: Tuple[int, int],
+                what: str = 'reference images') -> torch.Tensor:
     """Read images as one RGB batch in [-1, 1], resized to ``size`` = (H, W).
 
-    Images of another size are resized (bilinear, one warning naming how many); grayscale
-    images are repeated to 3 channels; an unreadable file raises an error naming it.
+    Images of another size are resized (area interpolation, one warning naming how many
+    ``what`` were); grayscale images are repeated to 3 channels; an unreadable file raises an
+    error naming it.
 
     Returns:
         (N, 3, H, W) float32 tensor.
@@ -176,7 +178,7 @@ def load_images(paths: Sequence[PathLike], size: Tuple[int, int]) -> torch.Tenso
             image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
         batch.append(np.ascontiguousarray(image[..., ::-1]))
     if resized:
-        warnings.warn(f'{resized} of {len(batch)} reference images were resized to '
+        warnings.warn(f'{resized} of {len(batch)} {what} were resized to '
                       f'{height}x{width} to match the generator')
     array = np.stack(batch).astype(np.float32) / 127.5 - 1.0
     return torch.from_numpy(array).permute(0, 3, 1, 2).contiguous()

@@ -33,7 +33,7 @@ def iter_batches(paths: Sequence[Path], size: Tuple[int, int],
                  batch_size: int) -> Iterator[torch.Tensor]:
     """(B, 3, H, W) RGB batches in [-1, 1], one at a time (memory flat in len(paths))."""
     for start in range(0, len(paths), batch_size):
-        yield load_images(paths[start:start + batch_size], size)
+        yield load_images(paths[start:start + batch_size], size, what='real images')
 
 
 @torch.no_grad()
