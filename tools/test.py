@@ -1,10 +1,10 @@
 """Evaluate a checkpoint on the test set of its config; optionally save what it generates."""
 import argparse
 import os
-import os.path as osp
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.apis import build_runner, load_config
+from alignflow.utils.checkpoint import check_checkpoint_file
 from mmengine.config import DictAction
 
 
@@ -14,6 +14,9 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument('--out', help='write generated pairs here (images/ + masks/ layout)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='let --out write into a folder that holds other files, or replace '
+                             'the pairs of another run there')
     parser.add_argument('--num-steps', type=int, help='ODE solver steps for sampling')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, e.g. test_dataloader.batch_size=4')
@@ -28,9 +31,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist; train one with '
-                                f'`python tools/train.py {args.config}`')
+    check_checkpoint_file(args.checkpoint, 'the checkpoint argument of tools/test.py',
+                          hint=f'train one with `python tools/train.py {args.config}`')
     cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     cfg.load_from = args.checkpoint
     if args.num_steps is not None:
@@ -38,7 +40,7 @@ def main():
         cfg.model.get('generator', cfg.model).solver.num_steps = args.num_steps
     if args.out is not None:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='WriteGeneratedPairsHook', out_dir=args.out)]
+            dict(type='WriteGeneratedPairsHook', out_dir=args.out, overwrite=args.overwrite)]
     build_runner(cfg).test()
 
 

@@ -5,6 +5,7 @@ import os
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.apis import build_runner, load_config
+from alignflow.utils.checkpoint import check_checkpoint_file
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
@@ -44,7 +45,10 @@ def build_config(args) -> Config:
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
+        check_checkpoint_file(args.resume, '--resume')
         cfg.resume, cfg.load_from = True, args.resume
+    elif cfg.get('load_from'):
+        check_checkpoint_file(cfg.load_from, 'load_from')
     return cfg
 
 

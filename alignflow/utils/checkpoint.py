@@ -7,6 +7,8 @@ local paths, URLs, ...), picks one entry (``state_dict``, ``ema_state_dict``), k
 under a prefix with the prefix removed, and loads them strictly, so a file that does not fit
 is named with what is missing, unexpected or of another shape.
 """
+import os.path as osp
+import zipfile
 from typing import Dict, Optional
 
 import torch
@@ -26,21 +28,46 @@ def _preview(keys, limit: int = 3) -> str:
     return ', '.join(keys[:limit]) + more
 
 
+def check_checkpoint_file(checkpoint: str, source: Optional[str] = None, hint: str = '') -> None:
+    """Fail early, naming the file (and the config key or flag it came from, ``source``), when
+    a local checkpoint is missing, empty, or a truncated zip archive (what a run killed while
+    saving leaves behind). Other paths (URLs, other schemes) are left to their loader."""
+    if '://' in str(checkpoint):
+        return
+    origin = f' (from {source})' if source else ''
+    advice = f'; {hint}' if hint else ''
+    path = osp.expanduser(str(checkpoint))
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint {checkpoint} does not exist{origin}{advice}')
+    if osp.getsize(path) == 0:
+        raise ValueError(f'checkpoint {checkpoint} is empty (0 bytes){origin}: a save was '
+                         f'interrupted or the file is not a checkpoint{advice}')
+    with open(path, 'rb') as f:
+        magic = f.read(4)
+    if magic == b'PK\x03\x04' and not zipfile.is_zipfile(path):
+        raise ValueError(f'checkpoint {checkpoint} is truncated ({osp.getsize(path)} bytes, its '
+                         f'zip archive has no end){origin}: a save was interrupted. Use the '
+                         f'checkpoint before it (the work dir keeps several) or train '
+                         f'again{advice}')
+
+
 def read_checkpoint(checkpoint: str, source: Optional[str] = None, hint: str = '') -> dict:
     """The checkpoint as a dict, or an error naming the file (and the config key or flag it
     came from, ``source``) when it is missing, unreadable or not a checkpoint."""
-    named = f'{checkpoint} ({source})' if source else str(checkpoint)
+    check_checkpoint_file(checkpoint, source, hint)
+    origin = f' (from {source})' if source else ''
     advice = f'; {hint}' if hint else ''
     try:
         ckpt = CheckpointLoader.load_checkpoint(str(checkpoint), map_location='cpu')
     except FileNotFoundError as error:
-        raise FileNotFoundError(f'checkpoint {named} does not exist{advice}') from error
+        raise FileNotFoundError(f'checkpoint {checkpoint} does not exist{origin}{advice}') \
+            from error
     except Exception as error:  # torch raises RuntimeError/UnpicklingError/EOFError/...
-        raise ValueError(f'checkpoint {named} cannot be read: it is truncated, corrupt or not '
+        raise ValueError(f'checkpoint {checkpoint} cannot be read{origin}: it is corrupt or not '
                          f'a checkpoint ({type(error).__name__}: {error}){advice}') from error
     if not isinstance(ckpt, dict):
-        raise ValueError(f'checkpoint {named} holds a {type(ckpt).__name__}, not a dict of '
-                         f'weights{advice}')
+        raise ValueError(f'checkpoint {checkpoint} holds a {type(ckpt).__name__}, not a dict of '
+                         f'weights{origin}{advice}')
     return ckpt
 
 

@@ -15,11 +15,17 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 
 def load_from_local_trusted(filename: str, map_location=None) -> dict:
-    """mmengine's ``load_from_local`` with ``weights_only=False``."""
+    """mmengine's ``load_from_local`` with ``weights_only=False``; a missing, empty, truncated
+    or unreadable file raises an error that names it (whatever loads it: ``--resume``,
+    ``load_from``, ``tools/test.py``)."""
+    from .checkpoint import check_checkpoint_file
     filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint {filename} can not be found')
-    return torch.load(filename, map_location=map_location, weights_only=False)
+    check_checkpoint_file(filename)
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=False)
+    except Exception as error:  # zip, pickle and storage errors of torch
+        raise ValueError(f'checkpoint {filename} cannot be read: it is corrupt or not a '
+                         f'checkpoint ({type(error).__name__}: {error})') from error
 
 
 def install_trusted_checkpoint_loader() -> None:

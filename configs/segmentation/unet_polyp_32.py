@@ -42,5 +42,6 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, save_last=True),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, save_last=True,
+                    backend_args=dict(backend='local_atomic')),
     sampler_seed=dict(type='DistSamplerSeedHook'))

@@ -87,6 +87,52 @@ def test_test_tool_evaluates_and_writes_generated_pairs(trained, tmp_path):
     assert len(dataset) == 4
 
 
+def write_real_folder(folder, num=3):
+    import cv2
+    import numpy as np
+    for sub in ('images', 'masks'):
+        (folder / sub).mkdir(parents=True)
+    for i in range(num):
+        cv2.imwrite(str(folder / 'images' / f'case{i}.jpg'), np.full((40, 40, 3), 90, np.uint8))
+        cv2.imwrite(str(folder / 'masks' / f'case{i}.png'), np.zeros((40, 40), np.uint8))
+    return {p: p.read_bytes() for p in folder.rglob('*') if p.is_file()}
+
+
+def test_test_tool_never_writes_into_data_and_never_mixes(trained, tmp_path):
+    work_dir, _ = trained
+    checkpoint = str(work_dir / 'iter_6.pth')
+    real = tmp_path / 'real'
+    before = write_real_folder(real)
+    # The folder the metric reads as real images: refused, even with --overwrite.
+    result = run_tool(['tools/test.py', CONFIG, checkpoint, '--out', str(real), '--overwrite'],
+                      tmp_path / 'run1', [f'test_evaluator.1.real={real}'])
+    assert result.returncode != 0 and 'which this run reads as data' in result.stderr
+    assert {p: p.read_bytes() for p in real.rglob('*') if p.is_file()} == before
+    # A folder holding someone else's files: refused without --overwrite.
+    notes = tmp_path / 'notes'
+    notes.mkdir()
+    (notes / 'todo.txt').write_text('mine')
+    result = run_tool(['tools/test.py', CONFIG, checkpoint, '--out', str(notes)], tmp_path / 'r2')
+    assert result.returncode != 0 and 'did not write' in result.stderr
+    assert sorted(p.name for p in notes.iterdir()) == ['todo.txt']
+
+
+def test_damaged_checkpoints_are_named_with_the_flag_they_came_from(trained, tmp_path):
+    work_dir, _ = trained
+    good = (work_dir / 'iter_6.pth').read_bytes()
+    bad = tmp_path / 'iter_6.pth'
+    bad.write_bytes(good[:len(good) // 2])  # what a kill during the save used to leave
+    result = run_tool(['tools/test.py', CONFIG, str(bad)], tmp_path / 'test')
+    assert result.returncode != 0
+    assert 'iter_6.pth is truncated' in result.stderr
+    assert 'from the checkpoint argument of tools/test.py' in result.stderr
+    result = run_tool(['tools/train.py', CONFIG, '--resume', str(bad)], tmp_path / 'train')
+    assert result.returncode != 0 and '(from --resume)' in result.stderr
+    result = run_tool(['tools/train.py', CONFIG], tmp_path / 'train2', [f'load_from={bad}'])
+    assert result.returncode != 0 and '(from load_from)' in result.stderr
+    assert not list(work_dir.glob('.*.tmp'))  # the atomic saves left no temporary behind
+
+
 def test_test_tool_names_a_missing_checkpoint(tmp_path):
     result = run_tool(['tools/test.py', CONFIG, str(tmp_path / 'nope.pth')], tmp_path)
     assert result.returncode != 0 and 'nope.pth does not exist' in result.stderr

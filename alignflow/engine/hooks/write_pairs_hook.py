@@ -6,10 +6,11 @@ from typing import Optional, Sequence
 
 import cv2
 import numpy as np
-from mmengine.dist import get_rank
+from mmengine.dist import barrier, get_rank, is_main_process
 from mmengine.hooks import Hook
 
 from alignflow.registry import HOOKS
+from alignflow.utils.output_folder import claim_output_folder, data_folders_of
 
 
 def write_png_atomic(path: Path, image: np.ndarray) -> None:
@@ -30,16 +31,40 @@ class WriteGeneratedPairsHook(Hook):
     index otherwise), the layout ``ImageMaskDataset`` reads, so the pairs can train segmentors.
     ``<stem>`` is the source mask's file stem, plus ``_<k>`` for repeated draws.
 
+    Before the first pair, the folder is claimed (:func:`~alignflow.utils.output_folder.
+    claim_output_folder`): it may not be a folder the run reads as data, and it may hold
+    nothing but pairs this hook wrote for the same config and checkpoint, unless
+    ``overwrite``.
+
     Args:
         out_dir: destination folder (created).
         suffix: appended to each stem, e.g. ``'_s0'`` when several draws are written.
+        overwrite: write into a folder that holds other files, or replace another run's pairs.
     """
 
     priority = 'LOW'
 
-    def __init__(self, out_dir: Optional[str] = None, suffix: str = ''):
+    def __init__(self, out_dir: Optional[str] = None, suffix: str = '', overwrite: bool = False):
         self.out_dir = out_dir
         self.suffix = suffix
+        self.overwrite = overwrite
+
+    def _claim(self, runner) -> None:
+        if self.out_dir is None:
+            return
+        if is_main_process():
+            claim_output_folder(
+                self.out_dir, writer='WriteGeneratedPairsHook (tools/test.py --out)',
+                run=dict(config=getattr(runner.cfg, 'filename', None),
+                         checkpoint=runner.cfg.get('load_from'), suffix=self.suffix),
+                read_folders=data_folders_of(runner.cfg), overwrite=self.overwrite)
+        barrier()
+
+    def before_test(self, runner) -> None:
+        self._claim(runner)
+
+    def before_val(self, runner) -> None:
+        self._claim(runner)
 
     def _write(self, outputs: Sequence) -> None:
         if self.out_dir is None:

@@ -15,7 +15,8 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=checkpoint_interval,
-                    max_keep_ckpts=3, save_last=True),
+                    max_keep_ckpts=3, save_last=True,
+                    backend_args=dict(backend='local_atomic')),  # write, then rename
     sampler_seed=dict(type='DistSamplerSeedHook'),
     rng_state=dict(type='RNGStateHook'),
 )

@@ -1,0 +1,73 @@
+"""Checkpoints are written atomically, and damaged ones are named with where they came from."""
+import os
+
+import pytest
+import torch
+from mmengine.fileio import get_file_backend
+from mmengine.runner import CheckpointLoader
+
+from alignflow.utils.atomic_backend import AtomicLocalBackend
+from alignflow.utils.checkpoint import (CheckpointMismatchError, check_checkpoint_file,
+                                        load_checkpoint_weights, read_checkpoint)
+
+
+def test_the_atomic_backend_replaces_whole_files_or_nothing(tmp_path, monkeypatch):
+    backend = get_file_backend(str(tmp_path), backend_args=dict(backend='local_atomic'))
+    assert isinstance(backend, AtomicLocalBackend)
+    path = tmp_path / 'sub' / 'iter_1.pth'
+    backend.put(b'old checkpoint', path)
+    backend.put_text('iter_1.pth', tmp_path / 'last_checkpoint')
+    assert path.read_bytes() == b'old checkpoint'
+    assert (tmp_path / 'last_checkpoint').read_text() == 'iter_1.pth'
+
+    def killed(fd):  # the process dies after writing, before the rename
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, 'fsync', killed)
+    with pytest.raises(KeyboardInterrupt):
+        backend.put(b'new checkpoint, never completed', path)
+    assert path.read_bytes() == b'old checkpoint'
+    assert sorted(p.name for p in path.parent.iterdir()) == ['iter_1.pth']  # no temporary left
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    path = tmp_path / 'iter_10.pth'
+    torch.save(dict(state_dict=torch.nn.Linear(2, 2).state_dict()), path)
+    return path
+
+
+def test_damaged_files_are_named_with_their_source(checkpoint, tmp_path):
+    truncated = tmp_path / 'truncated.pth'
+    truncated.write_bytes(checkpoint.read_bytes()[:-100])
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    image = tmp_path / 'image.pth'
+    image.write_bytes(b'\x89PNG\r\n\x1a\n' + b'0' * 64)
+    check_checkpoint_file(str(checkpoint), '--resume')  # a good one passes
+    with pytest.raises(ValueError, match=r'truncated.pth is truncated .*\(from --resume\)'):
+        check_checkpoint_file(str(truncated), '--resume')
+    with pytest.raises(ValueError, match=r'empty.pth is empty \(0 bytes\) \(from load_from\)'):
+        check_checkpoint_file(str(empty), 'load_from')
+    with pytest.raises(FileNotFoundError, match=r'nope.pth does not exist \(from '
+                                                r'model.stage1_checkpoint\); train stage 1'):
+        read_checkpoint(str(tmp_path / 'nope.pth'), 'model.stage1_checkpoint', 'train stage 1')
+    with pytest.raises(ValueError, match=r'image.pth cannot be read \(from --weights\)'):
+        read_checkpoint(str(image), '--weights')
+    # mmengine's loader (resume, load_from, tools/test.py) names the file too
+    for bad in (truncated, empty, image):
+        with pytest.raises(ValueError, match=bad.name):
+            CheckpointLoader.load_checkpoint(str(bad), map_location='cpu')
+
+
+def test_weights_load_strictly_with_the_keys_that_differ(checkpoint):
+    module = torch.nn.Linear(2, 2)
+    load_checkpoint_weights(module, str(checkpoint))
+    assert torch.equal(module.weight, torch.load(checkpoint)['state_dict']['weight'])
+    with pytest.raises(CheckpointMismatchError, match=r'shape mismatch weight: checkpoint '
+                                                      r'\(2, 2\) vs model \(3, 2\)'):
+        load_checkpoint_weights(torch.nn.Linear(2, 3), str(checkpoint), what='the probe')
+    with pytest.raises(CheckpointMismatchError, match=r'holds no head\.\* weights'):
+        load_checkpoint_weights(module, str(checkpoint), prefix='head.')
+    with pytest.raises(ValueError, match="has no 'ema_state_dict'"):
+        load_checkpoint_weights(module, str(checkpoint), state_key='ema_state_dict')
