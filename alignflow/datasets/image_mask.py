@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Sequence, Union
 from mmseg.datasets import BaseSegDataset
 
 from alignflow.registry import DATASETS
+from .pair_check import check_pairs
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp')
 
@@ -31,12 +32,18 @@ class ImageMaskDataset(BaseSegDataset):
     listed stems are used and each needs both. Problems raise an error naming the files.
     Load the pairs with ``LoadCheckedImage`` + ``LoadBinaryMask``.
 
+    When built, the whole dataset is checked once (:func:`~alignflow.datasets.pair_check.
+    check_pairs`: readable files, binary single-channel masks of their image's size), so every
+    bad file is listed before training starts; pairs that passed are cached by file size and
+    modification time.
+
     Args:
         data_root: Dataset folder.
         data_prefix: Image and mask folders, relative to ``data_root``.
         ann_file: Optional split file of stems, relative to ``data_root``.
         img_suffix: Accepted image extensions (case-insensitive).
         seg_map_suffix: Mask file suffix.
+        check_files: check every pair when the dataset is built.
         **kwargs: Forwarded to :class:`mmseg.datasets.BaseSegDataset` (``pipeline``,
             ``metainfo``, ``test_mode``, ...).
     """
@@ -49,6 +56,7 @@ class ImageMaskDataset(BaseSegDataset):
                  ann_file: Optional[str] = '',
                  img_suffix: Union[str, Sequence[str]] = IMG_EXTENSIONS,
                  seg_map_suffix: str = '.png',
+                 check_files: bool = True,
                  **kwargs) -> None:
         if data_root is not None and not osp.isdir(data_root):
             raise FileNotFoundError(
@@ -56,6 +64,7 @@ class ImageMaskDataset(BaseSegDataset):
                 f'pass `--cfg-options train_dataloader.dataset.data_root=/path/to/data` '
                 f'(a folder with images/ and masks/).')
         suffixes = (img_suffix, ) if isinstance(img_suffix, str) else tuple(img_suffix)
+        self.check_files = check_files
         super().__init__(
             data_root=data_root,
             data_prefix=data_prefix,
@@ -118,7 +127,7 @@ class ImageMaskDataset(BaseSegDataset):
                     f'{_preview(no_image)}. Add the images, remove the masks, or list the '
                     f'stems to use in `ann_file`.')
             stems = sorted(images)
-        return [
+        data_list = [
             dict(
                 img_path=osp.join(img_dir, images[stem]),
                 seg_map_path=osp.join(mask_dir, masks[stem]),
@@ -126,3 +135,6 @@ class ImageMaskDataset(BaseSegDataset):
                 reduce_zero_label=self.reduce_zero_label,
                 seg_fields=[]) for stem in stems
         ]
+        if self.check_files:
+            check_pairs([(d['img_path'], d['seg_map_path']) for d in data_list])
+        return data_list

@@ -1,5 +1,5 @@
 """Loading transforms that check image-mask pairs and fail with messages naming the file."""
-from typing import Optional
+from typing import Optional, Sequence
 
 import mmcv
 import numpy as np
@@ -31,6 +31,42 @@ class LoadCheckedImage(LoadImageFromFile):
                 return None
             raise ValueError(f'Image file {filename} is unreadable (corrupt, truncated or not '
                              f'an image); replace or remove it.') from e
+
+
+def check_binary_mask(mask: np.ndarray, path: str, image_hw: Optional[Sequence[int]] = None,
+                      image_path: Optional[str] = None) -> np.ndarray:
+    """The rules every mask follows (one owner: the loading transform and the dataset
+    pre-check both call it): single-channel, values in {0, 255} or {0, 1}, the size of its
+    image when ``image_hw`` = (H, W) is given.
+
+    Args:
+        mask: the decoded file, (H, W) or (H, W, C).
+
+    Returns:
+        The mask as (H, W).
+
+    Raises:
+        ValueError: naming the file and how to fix it.
+    """
+    if mask.ndim == 3 and mask.shape[2] == 1:
+        mask = mask[..., 0]
+    if mask.ndim != 2:
+        raise ValueError(
+            f'Mask file {path} has shape {mask.shape}; masks must be single-channel (H, W). '
+            f'Convert it to single-channel, e.g. cv2.imwrite(path, cv2.imread(path, '
+            f'cv2.IMREAD_GRAYSCALE)).')
+    values = set(np.unique(mask).tolist())
+    if not (values <= {0, 255} or values <= {0, 1}):
+        shown = sorted(values)[:10]
+        raise ValueError(
+            f'Mask file {path} is not binary: found {len(values)} values {shown}'
+            f'{" ..." if len(values) > 10 else ""}; expected {{0, 255}} or {{0, 1}}. '
+            f'Threshold it, e.g. mask = (mask > 127).astype(np.uint8) * 255.')
+    if image_hw is not None and mask.shape != tuple(image_hw):
+        raise ValueError(
+            f'Mask file {path} is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image '
+            f'{image_path} is {image_hw[0]}x{image_hw[1]}; they must match.')
+    return mask
 
 
 @TRANSFORMS.register_module()
@@ -66,27 +102,9 @@ class LoadBinaryMask(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         path = results['seg_map_path']
-        mask = self._read(path)
-        if mask.ndim == 3 and mask.shape[2] == 1:
-            mask = mask[..., 0]
-        if mask.ndim != 2:
-            raise ValueError(
-                f'Mask file {path} has shape {mask.shape}; masks must be single-channel (H, W). '
-                f'Convert it to single-channel, e.g. cv2.imwrite(path, cv2.imread(path, '
-                f'cv2.IMREAD_GRAYSCALE)).')
-        values = set(np.unique(mask).tolist())
-        if not (values <= {0, 255} or values <= {0, 1}):
-            shown = sorted(values)[:10]
-            raise ValueError(
-                f'Mask file {path} is not binary: found {len(values)} values {shown}'
-                f'{" ..." if len(values) > 10 else ""}; expected {{0, 255}} or {{0, 1}}. '
-                f'Threshold it, e.g. mask = (mask > 127).astype(np.uint8) * 255.')
         image_hw = results.get('ori_shape') or (results['img'].shape[:2] if 'img' in results
                                                  else None)
-        if image_hw is not None and mask.shape != tuple(image_hw):
-            raise ValueError(
-                f'Mask file {path} is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image '
-                f'{results.get("img_path")} is {image_hw[0]}x{image_hw[1]}; they must match.')
+        mask = check_binary_mask(self._read(path), path, image_hw, results.get('img_path'))
         results['gt_seg_map'] = (mask > 0).astype(np.uint8)
         results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in results['seg_fields']:

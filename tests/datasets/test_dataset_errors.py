@@ -6,9 +6,15 @@ import numpy as np
 import pytest
 
 
-def build_and_load(build_dataset, root, pipeline, index=0):
+def build_and_load(build_dataset, root, pipeline, index=0, check_files=True):
     return build_dataset(dict(type='ImageMaskDataset', data_root=str(root),
-                              pipeline=pipeline))[index]
+                              pipeline=pipeline, check_files=check_files))[index]
+
+
+@pytest.fixture(params=[True, False], ids=['found-by-the-pre-check', 'found-when-loaded'])
+def check_files(request):
+    """Each bad file is named alike by the dataset pre-check and by the loading transforms."""
+    return request.param
 
 
 def test_missing_data_root(tmp_path, build_dataset):
@@ -68,50 +74,56 @@ def test_duplicate_stem(tmp_path, write_pair, build_dataset):
         build_dataset(dict(type='ImageMaskDataset', data_root=str(tmp_path)))
 
 
-def test_mask_size_differs_from_image(tmp_path, write_pair, build_dataset, seg_pipeline):
+def test_mask_size_differs_from_image(tmp_path, write_pair, build_dataset, seg_pipeline,
+                                      check_files):
     write_pair(tmp_path, 'a', hw=(40, 50), mask=np.zeros((40, 60), np.uint8))
     with pytest.raises(ValueError) as err:
-        build_and_load(build_dataset, tmp_path, seg_pipeline)
+        build_and_load(build_dataset, tmp_path, seg_pipeline,
+                       check_files=check_files)
     msg = str(err.value)
     assert str(tmp_path / 'masks' / 'a.png') in msg and str(tmp_path / 'images' / 'a.png') in msg
     assert '40x60' in msg and '40x50' in msg
 
 
-def test_non_binary_mask(tmp_path, write_pair, build_dataset, seg_pipeline):
+def test_non_binary_mask(tmp_path, write_pair, build_dataset, seg_pipeline, check_files):
     mask = np.zeros((40, 50), np.uint8)
     mask[:10], mask[10:20] = 128, 255
     write_pair(tmp_path, 'a', mask=mask)
     with pytest.raises(ValueError) as err:
-        build_and_load(build_dataset, tmp_path, seg_pipeline)
+        build_and_load(build_dataset, tmp_path, seg_pipeline,
+                       check_files=check_files)
     msg = str(err.value)
     assert str(tmp_path / 'masks' / 'a.png') in msg and '[0, 128, 255]' in msg
     assert 'Threshold' in msg
 
 
-def test_three_channel_mask(tmp_path, write_pair, build_dataset, seg_pipeline):
+def test_three_channel_mask(tmp_path, write_pair, build_dataset, seg_pipeline, check_files):
     write_pair(tmp_path, 'a', mask=np.zeros((40, 50, 3), np.uint8))
     with pytest.raises(ValueError) as err:
-        build_and_load(build_dataset, tmp_path, seg_pipeline)
+        build_and_load(build_dataset, tmp_path, seg_pipeline,
+                       check_files=check_files)
     msg = str(err.value)
     assert str(tmp_path / 'masks' / 'a.png') in msg and '(40, 50, 3)' in msg
     assert 'single-channel' in msg
 
 
 @pytest.mark.parametrize('content', [b'', b'not a png at all', b'\x89PNG\r\n\x1a\n' + b'\0' * 40])
-def test_corrupt_image(tmp_path, write_pair, build_dataset, seg_pipeline, content):
+def test_corrupt_image(tmp_path, write_pair, build_dataset, seg_pipeline, content, check_files):
     write_pair(tmp_path, 'a')
     image = tmp_path / 'images' / 'a.png'
     image.write_bytes(content)
     with pytest.raises(ValueError, match=re.escape(f'{image} is unreadable')):
-        build_and_load(build_dataset, tmp_path, seg_pipeline)
+        build_and_load(build_dataset, tmp_path, seg_pipeline,
+                       check_files=check_files)
 
 
-def test_corrupt_mask(tmp_path, write_pair, build_dataset, seg_pipeline):
+def test_corrupt_mask(tmp_path, write_pair, build_dataset, seg_pipeline, check_files):
     write_pair(tmp_path, 'a')
     mask = tmp_path / 'masks' / 'a.png'
     mask.write_bytes(b'garbage')
     with pytest.raises(ValueError, match=re.escape(f'{mask} is unreadable')):
-        build_and_load(build_dataset, tmp_path, seg_pipeline)
+        build_and_load(build_dataset, tmp_path, seg_pipeline,
+                       check_files=check_files)
 
 
 def test_image_deleted_after_listing(tmp_path, write_pair, build_dataset, seg_pipeline):
@@ -129,3 +141,27 @@ def test_grayscale_image_is_expanded_to_bgr(tmp_path, write_pair, build_dataset,
     cv2.imwrite(str(tmp_path / 'images' / 'a.png'), np.full((40, 50), 7, np.uint8))
     out = build_and_load(build_dataset, tmp_path, seg_pipeline)
     assert out['inputs'].shape == (3, 64, 64)
+
+
+def test_the_pre_check_lists_every_bad_file_at_once_and_caches_good_pairs(tmp_path, write_pair,
+                                                                       build_dataset):
+    from alignflow.datasets.pair_check import check_pairs
+    for stem in 'abcdef':
+        write_pair(tmp_path, stem)
+    write_pair(tmp_path, 'b', mask=np.full((40, 50), 128, np.uint8))
+    write_pair(tmp_path, 'e', mask=np.zeros((40, 50, 3), np.uint8))
+    (tmp_path / 'images' / 'f.png').write_bytes(b'not a png')
+    with pytest.raises(ValueError) as err:
+        build_dataset(dict(type='ImageMaskDataset', data_root=str(tmp_path)))
+    msg = str(err.value)
+    assert msg.startswith('3 of 6 image-mask pairs')
+    for bad in ('masks/b.png', 'masks/e.png', 'images/f.png'):
+        assert str(tmp_path / bad) in msg
+    assert 'a.png' not in msg
+    pairs = [(str(tmp_path / 'images' / f'{s}.png'), str(tmp_path / 'masks' / f'{s}.png'))
+             for s in 'acd']
+    cache = tmp_path / 'cache'
+    assert check_pairs(pairs, cache) == 3  # read
+    assert check_pairs(pairs, cache) == 0  # known good
+    write_pair(tmp_path, 'c', hw=(40, 50))  # rewritten: read again
+    assert check_pairs(pairs, cache) == 1
