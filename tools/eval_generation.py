@@ -1,5 +1,6 @@
 """Compare a folder of generated images with a folder of real images: FID, KID, MMD,
-precision/recall. Prints a table and writes JSON.
+precision/recall. Prints a table; ``--out FILE`` also writes it as JSON (never into the folders
+it reads).
 
     python tools/eval_generation.py GENERATED_DIR REAL_DIR [--metrics fid kid mmd precision recall]
         [--feature-space inception|random_inception|statistics|randomconv] [--weights PATH]
@@ -17,7 +18,7 @@ import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.datasets.references import list_images
 from alignflow.evaluation import (AVAILABLE_METRICS, FEATURE_SPACES, FeatureCache,
                                   build_feature_space, compute_generation_metrics,
-                                  extract_features)
+                                  extract_features, minimum_set_size)
 from alignflow.evaluation.feature_extraction import image_size_summary
 from alignflow.features import InceptionWeightsUnavailable
 from alignflow.utils import register_all_modules
@@ -38,7 +39,8 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cuda' if _cuda() else 'cpu')
     parser.add_argument('--kid-subsets', type=int, default=100)
     parser.add_argument('--kid-subset-size', type=int, default=1000)
-    parser.add_argument('--out', help='JSON file (default: <generated>/metrics_<space>.json)')
+    parser.add_argument('--out', help='also write the results to this JSON file (outside the '
+                        'two folders)')
     parser.add_argument('--no-cache', action='store_true', help="don't cache real features")
     return parser.parse_args(argv)
 
@@ -59,14 +61,32 @@ def set_size(paths, forced, name):
     return size, note
 
 
+def check_inputs(args, fake_paths, real_paths) -> None:
+    """Refuse, before any feature is extracted, what the metrics cannot do."""
+    for metric, needed in minimum_set_size(args.metrics).items():
+        for name, folder, paths in (('generated', args.generated, fake_paths),
+                                    ('real', args.real, real_paths)):
+            if len(paths) < needed:
+                raise SystemExit(f'eval_generation: {metric} needs at least {needed} images per '
+                                 f'set, but the {name} folder {folder} has {len(paths)}; add '
+                                 f'images or leave {metric} out of --metrics')
+    if args.out is not None:
+        out = Path(args.out).resolve()
+        for folder in (args.generated, args.real):
+            if Path(folder).resolve() in out.parents:
+                raise SystemExit(f'eval_generation: --out {args.out} lies in the folder {folder}, '
+                                 f'which this tool only reads; write it elsewhere')
+
+
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
-    fake_paths, real_paths = list_images(args.generated), list_images(args.real)
-    for name, paths in (('generated', fake_paths), ('real', real_paths)):
-        if 'kid' in args.metrics and len(paths) < 2:
-            raise SystemExit(f'KID needs at least 2 images per set; {name} folder has '
-                             f'{len(paths)}')
+    try:
+        fake_paths = list_images(args.generated, 'generated folder', 'the command line')
+        real_paths = list_images(args.real, 'real folder', 'the command line')
+    except FileNotFoundError as err:
+        raise SystemExit(f'eval_generation: {err}')
+    check_inputs(args, fake_paths, real_paths)
     try:
         extractor, identity = build_feature_space(args.feature_space, args.weights)
     except InceptionWeightsUnavailable as err:
@@ -91,11 +111,13 @@ def main(argv=None):
                    real=str(Path(args.real)), generated_size=list(fake_size),
                    real_size=list(real_size))
     print('\n' + format_table(results))
-    out = Path(args.out or Path(args.generated) / f'metrics_{args.feature_space}.json')
-    tmp = out.with_name(f'.{out.name}.{os.getpid()}.tmp')
-    tmp.write_text(json.dumps(results, indent=2))
-    os.replace(tmp, out)
-    print(f'written {out}')
+    if args.out is not None:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f'.{out.name}.{os.getpid()}.tmp')
+        tmp.write_text(json.dumps(results, indent=2))
+        os.replace(tmp, out)
+        print(f'written {out}')
     return results
 
 

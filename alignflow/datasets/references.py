@@ -54,18 +54,20 @@ def resolve_image_folder(source: Union[PathLike, dict]) -> Path:
     return Path(source)
 
 
-def list_images(folder: PathLike) -> List[Path]:
-    """Image files of ``folder`` (or of ``folder/images`` when that exists), sorted."""
+def list_images(folder: PathLike, what: str = 'reference folder',
+                source: str = 'the config') -> List[Path]:
+    """Image files of ``folder`` (or of ``folder/images`` when that exists), sorted.
+
+    ``what`` and ``source`` say in errors what the folder is and where it was given."""
     folder = Path(folder)
     if (folder / 'images').is_dir():
         folder = folder / 'images'
     if not folder.is_dir():
-        raise FileNotFoundError(f'reference folder {folder} does not exist; point the config '
-                                'at a folder of target-domain images (or with an images/ '
-                                'subfolder)')
+        raise FileNotFoundError(f'{what} {folder} does not exist; point {source} at a folder '
+                                'of images (or one with an images/ subfolder)')
     images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMG_EXTENSIONS)
     if not images:
-        raise FileNotFoundError(f'reference folder {folder} holds no images '
+        raise FileNotFoundError(f'{what} {folder} holds no images '
                                 f'({", ".join(IMG_EXTENSIONS)})')
     return images
 

@@ -2,10 +2,11 @@ from .feature_extraction import FeatureCache, extract_features, folder_fingerpri
 from .feature_spaces import FEATURE_SPACES, build_feature_space
 from .flow_loss_metric import FlowMatchingLossMetric
 from .generation_metric import GenerationMetric
-from .generation_metrics import AVAILABLE_METRICS, compute_generation_metrics, metric_names
+from .generation_metrics import (AVAILABLE_METRICS, compute_generation_metrics, metric_names,
+                                 minimum_set_size)
 from .mask_adherence import lesion_dice_iou, score_segmentor
 
 __all__ = ['AVAILABLE_METRICS', 'FEATURE_SPACES', 'FeatureCache', 'FlowMatchingLossMetric',
            'GenerationMetric', 'build_feature_space', 'compute_generation_metrics',
            'extract_features', 'folder_fingerprint', 'lesion_dice_iou', 'metric_names',
-           'score_segmentor']
+           'minimum_set_size', 'score_segmentor']

@@ -21,6 +21,13 @@ def metric_names(feature_space: str) -> Dict[str, str]:
                 recall=f'recall_{feature_space}')
 
 
+def minimum_set_size(metrics: Sequence[str], pr_k: int = 3) -> Dict[str, int]:
+    """The fewest images per set each metric needs: a covariance (FID) or a pair of distinct
+    samples (KID) needs 2, the k-NN radii of precision/recall ``pr_k + 1``, MMD 1."""
+    needs = dict(fid=2, kid=2, mmd=1, precision=pr_k + 1, recall=pr_k + 1)
+    return {m: needs[m] for m in metrics if m in needs}
+
+
 def compute_generation_metrics(fake: np.ndarray, real: np.ndarray, metrics: Sequence[str],
                                feature_space: str, kid_subsets: int = 100,
                                kid_subset_size: int = 1000, pr_k: int = 3,

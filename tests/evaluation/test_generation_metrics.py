@@ -140,8 +140,31 @@ def test_eval_tool_refuses_fid_without_weights_and_bad_folders(tmp_path):
     result = run_tool(tmp_path / 'empty', fake, '--feature-space', 'statistics')
     assert result.returncode != 0 and 'no images' in result.stderr
     one = write_folder(tmp_path / 'one', 1)
-    result = run_tool(one, fake, '--feature-space', 'statistics')
-    assert result.returncode != 0 and 'at least 2 images' in result.stderr
+    for metric in ('kid', 'fid'):  # the same refusal, before any feature is extracted
+        result = run_tool(one, fake, '--feature-space', 'statistics', '--metrics', metric)
+        assert result.returncode != 0 and 'Traceback' not in result.stderr
+        assert f'{metric} needs at least 2 images per set, but the generated folder' \
+            in result.stderr and 'extracting' not in result.stdout
+    five = write_folder(tmp_path / 'five', 5)
+    result = run_tool(five, one, '--feature-space', 'statistics', '--metrics', 'precision')
+    assert 'precision needs at least 4 images per set, but the real folder' in result.stderr
+    result = run_tool(tmp_path / 'nowhere', fake, '--feature-space', 'statistics')
+    assert 'generated folder' in result.stderr and 'the command line' in result.stderr
+    assert 'Traceback' not in result.stderr
     (fake / 'broken.png').write_bytes(b'junk')
     result = run_tool(fake, fake, '--feature-space', 'statistics')
     assert result.returncode != 0 and 'broken.png' in result.stderr
+
+
+def test_eval_tool_writes_nothing_into_the_folders_it_reads(tmp_path):
+    fake = write_folder(tmp_path / 'fake', 4, shift=40, seed=1)
+    real = write_folder(tmp_path / 'real', 4)
+    before = sorted(p.name for p in tmp_path.rglob('*'))
+    result = run_tool(fake, real, '--metrics', 'kid', '--feature-space', 'statistics')
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'kd_statistics' in result.stdout
+    assert sorted(p.name for p in tmp_path.rglob('*')) == before  # printed only
+    result = run_tool(fake, real, '--metrics', 'kid', '--feature-space', 'statistics',
+                      '--out', real / 'metrics.json')
+    assert result.returncode != 0 and 'only reads' in result.stderr
+    assert not (real / 'metrics.json').exists()
