@@ -1,14 +1,11 @@
 """Turn a stage-2 checkpoint into a plain stage-1-shaped generator checkpoint."""
-import copy
 import os
 from pathlib import Path
 from typing import Union
 
 import torch
 
-from alignflow.models.adapters import inject_lora, merge_lora
-from alignflow.registry import MODELS
-from alignflow.utils.checkpoint import load_checkpoint_weights
+from .generators import load_image_generator
 
 
 def export_generator(model_cfg: dict, checkpoint: Union[str, Path],
@@ -31,13 +28,8 @@ def export_generator(model_cfg: dict, checkpoint: Union[str, Path],
     if model_cfg.get('type') != 'FewShotAlignment':
         raise ValueError(f"expected a FewShotAlignment model config, got type="
                          f"{model_cfg.get('type')!r}; stage-1 checkpoints need no export")
-    generator = MODELS.build(copy.deepcopy(model_cfg['generator']))
-    if model_cfg.get('lora'):
-        inject_lora(generator.velocity_net, **model_cfg['lora'])
-    load_checkpoint_weights(generator, str(checkpoint), prefix='generator.',
-                            what='the generator of this stage-2 config',
-                            hint='pass a stage-2 checkpoint of this config')
-    merge_lora(generator)
+    generator = load_image_generator(model_cfg, str(checkpoint), 'this stage-2 config',
+                                     'the stage-2 checkpoint')
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f'.{out.name}.{os.getpid()}.tmp')

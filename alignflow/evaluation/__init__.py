@@ -5,8 +5,10 @@ from .generation_metric import GenerationMetric
 from .generation_metrics import (AVAILABLE_METRICS, compute_generation_metrics, metric_names,
                                  minimum_set_size)
 from .mask_adherence import lesion_dice_iou, score_segmentor
+from .mask_metric import MaskStatisticsMetric
 
 __all__ = ['AVAILABLE_METRICS', 'FEATURE_SPACES', 'FeatureCache', 'FlowMatchingLossMetric',
-           'GenerationMetric', 'build_feature_space', 'compute_generation_metrics',
+           'GenerationMetric', 'MaskStatisticsMetric', 'build_feature_space',
+           'compute_generation_metrics',
            'extract_features', 'folder_fingerprint', 'lesion_dice_iou', 'metric_names',
            'minimum_set_size', 'score_segmentor']

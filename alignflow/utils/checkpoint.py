@@ -88,7 +88,8 @@ def checkpoint_weights(ckpt: dict, checkpoint: str, prefix: str = '',
 
 def load_checkpoint_weights(module: torch.nn.Module, checkpoint: str, prefix: str = '',
                             state_key: str = 'state_dict', what: str = 'the model',
-                            source: Optional[str] = None, hint: str = '') -> None:
+                            source: Optional[str] = None, hint: str = '',
+                            ckpt: Optional[dict] = None) -> None:
     """Load the weights under ``prefix`` of ``checkpoint`` into ``module``, strictly.
 
     Args:
@@ -99,13 +100,14 @@ def load_checkpoint_weights(module: torch.nn.Module, checkpoint: str, prefix: st
         what: how errors name the module, e.g. ``'the generator in this config'``.
         source: the config key or flag the path came from, e.g. ``'model.stage1_checkpoint'``.
         hint: what to do, appended to errors.
+        ckpt: the checkpoint already read (by :func:`read_checkpoint`), to read it once.
 
     Raises:
         FileNotFoundError: no such file.
         ValueError: unreadable, or no ``state_key`` entry.
         CheckpointMismatchError: keys missing, unexpected or of another shape.
     """
-    ckpt = read_checkpoint(checkpoint, source, hint)
+    ckpt = read_checkpoint(checkpoint, source, hint) if ckpt is None else ckpt
     state = checkpoint_weights(ckpt, checkpoint, prefix, state_key, hint)
     own = module.state_dict()
     missing = [prefix + k for k in own if k not in state]
@@ -124,3 +126,16 @@ def load_checkpoint_weights(module: torch.nn.Module, checkpoint: str, prefix: st
         raise CheckpointMismatchError(f'{checkpoint} does not match {what} ({details})'
                                       + (f'; {hint}' if hint else ''))
     module.load_state_dict(state, strict=True)
+
+
+def saved_model_type(ckpt: dict) -> Optional[str]:
+    """The ``model.type`` of the config an mmengine run stored in a checkpoint's
+    ``meta['cfg']``, or None when it has none (or it cannot be parsed)."""
+    text = (ckpt.get('meta') or {}).get('cfg')
+    if not isinstance(text, str):
+        return None
+    try:
+        from mmengine.config import Config
+        return Config.fromstring(text, '.py').get('model', {}).get('type')
+    except Exception:  # a config that needs imports or files this process lacks
+        return None

@@ -254,3 +254,18 @@ def test_alignment_trains_with_amp(trained, tmp_path):
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert "type='AutoAmpOptimWrapper'" in log and 'loss_reward:' in log
     assert (tmp_path / 'iter_2.pth').is_file()
+
+
+MASK_CONFIG = 'configs/maskflow/toy_mask.py'
+
+
+def test_mask_flow_config_trains_and_writes_mask_grids(tmp_path):
+    result = run_tool(['tools/train.py', MASK_CONFIG], tmp_path, train_options(4, 4))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (tmp_path / 'iter_4.pth').is_file()
+    log = next(tmp_path.glob('*/*.log')).read_text()
+    for key in ('loss_fm:', 'gen/fm_loss:', 'mask/rejected:', 'mask/fg_fraction_real:',
+                'mask/diversity_real:'):
+        assert key in log, key
+    assert [g.name for g in tmp_path.glob('*/vis_data/vis_image/samples_*.png')] == [
+        'samples_4.png']

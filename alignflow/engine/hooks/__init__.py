@@ -1,7 +1,7 @@
 from .alignment_monitor_hook import AlignmentMonitorHook
 from .rng_state_hook import RNGStateHook
 from .sample_grid_hook import SampleGridHook, image_grid
-from .write_pairs_hook import WriteGeneratedPairsHook, write_png_atomic
+from .write_pairs_hook import WriteGeneratedPairsHook
 
 __all__ = ['AlignmentMonitorHook', 'RNGStateHook', 'SampleGridHook', 'WriteGeneratedPairsHook',
-           'image_grid', 'write_png_atomic']
+           'image_grid']

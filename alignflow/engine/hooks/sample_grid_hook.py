@@ -6,7 +6,6 @@ from mmengine.dataset import pseudo_collate
 from mmengine.hooks import EMAHook, Hook
 from mmengine.model import is_model_wrapper
 
-from alignflow.models.generators.data_preprocessor import decode_mask
 from alignflow.registry import HOOKS
 
 
@@ -29,21 +28,17 @@ def image_grid(rows: Sequence[torch.Tensor], padding: int = 2) -> torch.Tensor:
     return grid
 
 
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) in [-1, 1] -> uint8."""
-    return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
-
-
 @HOOKS.register_module()
 class SampleGridHook(Hook):
-    """Every ``interval`` iterations, paint a fixed set of masks and log the grid.
+    """Every ``interval`` iterations, sample for a fixed batch and log the grid.
 
-    The rows are mask | generated image | real image, for the first ``num_samples`` items of
-    the validation set (the training set when there is none). Noise is seeded per file, so
-    grids of successive iterations are comparable. When an ``EMAHook`` is registered, the
-    averaged weights paint; for a stage-2 model, its generator. The grid goes to every
-    visualizer backend: a PNG under the work dir (``vis_data/vis_image/samples_<iter>.png``)
-    and TensorBoard.
+    The rows are what the model's ``grid_rows`` gives for the first ``num_samples`` items of
+    the validation set (the training set when there is none): mask | generated image | real
+    image for the image flow, generated | post-processed | real masks for the mask flow.
+    Noise is seeded per file, so grids of successive iterations are comparable. When an
+    ``EMAHook`` is registered, the averaged weights paint; for a stage-2 model, its generator.
+    The grid goes to every visualizer backend: a PNG under the work dir
+    (``vis_data/vis_image/samples_<iter>.png``) and TensorBoard.
 
     Args:
         interval: iterations between grids; a grid is also written after the last iteration.
@@ -90,16 +85,7 @@ class SampleGridHook(Hook):
         model = self._painter(runner)
         was_training = model.training
         model.eval()
-        data = model.data_preprocessor(self._batch, False)
-        mask, real = data['inputs']['mask'], data['inputs']['img']
-        noise = model.seeded_noise(data['data_samples'], (model.img_channels, *mask.shape[-2:]),
-                                   mask.device).to(mask.dtype)
-        fake = model.sample(mask, noise=noise, num_steps=self.num_steps,
-                            guidance_scale=self.guidance_scale)
-        labels = decode_mask(mask).float()
-        labels = labels / max(model.num_classes - 1, 1) * 2 - 1
-        rows = [to_uint8(labels.unsqueeze(1).expand(-1, 3, -1, -1)), to_uint8(fake)]
-        if real is not None:
-            rows.append(to_uint8(real))
+        rows = model.grid_rows(model.data_preprocessor(self._batch, False),
+                               num_steps=self.num_steps, guidance_scale=self.guidance_scale)
         model.train(was_training)
         runner.visualizer.add_image('samples', image_grid(rows).numpy(), step=runner.iter + 1)

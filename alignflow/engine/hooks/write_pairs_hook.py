@@ -1,25 +1,15 @@
 """Save what a generator paints as an image–mask dataset folder."""
-import os
 import os.path as osp
 from pathlib import Path
 from typing import Optional, Sequence
 
-import cv2
 import numpy as np
 from mmengine.dist import barrier, get_rank, is_main_process
 from mmengine.hooks import Hook
 
 from alignflow.registry import HOOKS
+from alignflow.utils.image_io import write_png_atomic
 from alignflow.utils.output_folder import claim_output_folder, data_folders_of
-
-
-def write_png_atomic(path: Path, image: np.ndarray) -> None:
-    """Write ``image`` (H, W) or (H, W, 3) BGR uint8 to ``path`` through a temporary file, so a
-    killed run never leaves a truncated PNG behind."""
-    tmp = path.with_name(f'.{path.stem}.{os.getpid()}.tmp.png')
-    if not cv2.imwrite(str(tmp), image):
-        raise OSError(f'could not write {tmp}; check that the folder is writable')
-    os.replace(tmp, path)
 
 
 @HOOKS.register_module()

@@ -1,24 +1,16 @@
 """Stage 1: a flow-matching model that paints an image for a given segmentation mask."""
-import zlib
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence
 
 import torch
-from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 
-from alignflow.flow import flow_matching_loss
-from alignflow.registry import MODELS, PATHS, SOLVERS, TIME_SAMPLERS
-from .data_preprocessor import mask_channels
-
-ConfigOrModule = Union[dict, torch.nn.Module]
-
-
-def _build(registry, cfg: ConfigOrModule):
-    return registry.build(cfg) if isinstance(cfg, dict) else cfg
+from alignflow.registry import MODELS
+from .data_preprocessor import decode_mask, mask_channels
+from .flow_model import ConfigOrModule, FlowMatchingModel, build, to_uint8
 
 
 @MODELS.register_module()
-class MaskConditionedFlow(BaseModel):
+class MaskConditionedFlow(FlowMatchingModel):
     """Mask-conditioned flow matching: learns v(x_t, t, mask) whose ODE carries noise to images.
 
     Training (``loss``): x0 ~ N(0, I), x1 = image in [-1, 1], t from the time sampler,
@@ -56,30 +48,26 @@ class MaskConditionedFlow(BaseModel):
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
             data_preprocessor = dict(type='PairDataPreprocessor', num_classes=num_classes)
-        super().__init__(data_preprocessor=_build(MODELS, data_preprocessor), init_cfg=init_cfg)
         if not 0.0 <= cond_dropout < 1.0:
             raise ValueError(f'cond_dropout must be in [0, 1), got {cond_dropout}')
-        self.num_classes = num_classes
-        self.img_channels = img_channels
-        self.cond_channels = mask_channels(num_classes)
+        cond_channels = mask_channels(num_classes)
         if isinstance(velocity_net, dict):
             velocity_net = dict(velocity_net)
             velocity_net.setdefault('in_channels', img_channels)
-            velocity_net.setdefault('cond_channels', self.cond_channels)
+            velocity_net.setdefault('cond_channels', cond_channels)
             if (velocity_net['in_channels'], velocity_net['cond_channels']) != (
-                    img_channels, self.cond_channels):
+                    img_channels, cond_channels):
                 raise ValueError(
                     f'velocity_net has in_channels={velocity_net["in_channels"]}, cond_channels='
                     f'{velocity_net["cond_channels"]}, but the data has {img_channels} image '
-                    f'channels and {num_classes} classes ({self.cond_channels} mask channels)')
-        self.velocity_net = _build(MODELS, velocity_net)
-        self.path = _build(PATHS, path)
-        self.time_sampler = _build(TIME_SAMPLERS, time_sampler)
-        self.solver = _build(SOLVERS, solver)
+                    f'channels and {num_classes} classes ({cond_channels} mask channels)')
+        super().__init__(build(MODELS, velocity_net), path, time_sampler, solver, val_times,
+                         sample_seed, data_preprocessor, init_cfg)
+        self.num_classes = num_classes
+        self.img_channels = img_channels
+        self.cond_channels = cond_channels
         self.cond_dropout = cond_dropout
         self.guidance_scale = guidance_scale
-        self.val_times = tuple(val_times)
-        self.sample_seed = sample_seed
 
     def forward(self, inputs: dict, data_samples: Optional[list] = None, mode: str = 'tensor'):
         if mode == 'loss':
@@ -111,9 +99,7 @@ class MaskConditionedFlow(BaseModel):
         if self.cond_dropout > 0:
             keep = (torch.rand(x1.shape[0], device=x1.device) >= self.cond_dropout)
             mask = mask * keep.to(mask.dtype).view(-1, 1, 1, 1)
-        sample = self.path.sample(x0, x1, t)
-        pred = self.velocity_net(sample.x_t, t, mask)
-        return dict(loss_fm=flow_matching_loss(pred, sample.dx_t))
+        return dict(loss_fm=self.flow_loss(x0, x1, t, mask))
 
     def sample(self, mask: torch.Tensor, noise: Optional[torch.Tensor] = None,
                num_steps: Optional[int] = None, guidance_scale: Optional[float] = None,
@@ -136,19 +122,6 @@ class MaskConditionedFlow(BaseModel):
             lambda x, t: self.velocity(x, t, mask, guidance_scale), noise,
             num_steps=num_steps, grad_last_k=grad_last_k, checkpoint=checkpoint)
 
-    def seeded_noise(self, data_samples: Sequence, shape: Sequence[int],
-                     device: torch.device) -> torch.Tensor:
-        """Noise (B, *shape) where each sample's draw depends only on its file name and seed,
-        so results do not depend on batch size, order or the number of processes."""
-        noise = []
-        for data_sample in data_samples:
-            key = str(data_sample.metainfo.get('seg_map_path', data_sample.metainfo.get(
-                'img_path', '')))
-            generator = torch.Generator().manual_seed(self.sample_seed * 1_000_003 +
-                                                      zlib.crc32(key.encode()))
-            noise.append(torch.randn(*shape, generator=generator))
-        return torch.stack(noise).to(device)
-
     @torch.no_grad()
     def predict(self, inputs: dict, data_samples: List) -> List:
         """Paint an image for every mask; returns the data samples with ``gen_img``
@@ -158,17 +131,27 @@ class MaskConditionedFlow(BaseModel):
         shape = (self.img_channels, *mask.shape[-2:])
         x0 = self.seeded_noise(data_samples, shape, mask.device).to(mask.dtype)
         images = self.sample(mask, noise=x0)
-        images_uint8 = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        images_uint8 = to_uint8(images).to(images.device)
         fm_loss = None
         if x1 is not None and self.val_times:
-            fm_loss = torch.zeros(x1.shape[0], device=x1.device)
-            for t_value in self.val_times:
-                t = torch.full((x1.shape[0],), t_value, device=x1.device, dtype=x1.dtype)
-                sample = self.path.sample(x0, x1, t)
-                fm_loss += flow_matching_loss(self.velocity_net(sample.x_t, t, mask),
-                                              sample.dx_t, reduction='none') / len(self.val_times)
+            fm_loss = self.heldout_loss(x0, x1, mask)
         for i, data_sample in enumerate(data_samples):
             data_sample.set_field(PixelData(data=images_uint8[i]), 'gen_img')
             if fm_loss is not None:
                 data_sample.set_field(float(fm_loss[i]), 'fm_loss', field_type='metainfo')
         return data_samples
+
+    @torch.no_grad()
+    def grid_rows(self, data: dict, num_steps: Optional[int] = None,
+                  guidance_scale: Optional[float] = None) -> List[torch.Tensor]:
+        """Rows of a sample grid for a preprocessed batch: mask | generated | real image, each
+        (N, 3, H, W) uint8; noise seeded per file, so successive grids are comparable."""
+        mask, real = data['inputs']['mask'], data['inputs'].get('img')
+        noise = self.seeded_noise(data['data_samples'], (self.img_channels, *mask.shape[-2:]),
+                                  mask.device).to(mask.dtype)
+        fake = self.sample(mask, noise=noise, num_steps=num_steps, guidance_scale=guidance_scale)
+        labels = decode_mask(mask).float() / max(self.num_classes - 1, 1) * 2 - 1
+        rows = [to_uint8(labels.unsqueeze(1).expand(-1, 3, -1, -1)), to_uint8(fake)]
+        if real is not None:
+            rows.append(to_uint8(real))
+        return rows
