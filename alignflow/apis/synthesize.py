@@ -1,0 +1,349 @@
+"""Turn trained generators into a synthetic dataset on disk, traceable and resumable.
+
+Output (the layout the dataset classes read)::
+
+    out_dir/
+        images/syn_000000.png ...     painted by the image generator (RGB saved as PNG)
+        masks/syn_000000.png ...      the label it was painted for, {0, 255}
+        manifest.jsonl                one line per pair: index, seeds, where its mask came
+                                      from, post-processing retries and rejection reasons
+        synthesis.json                checkpoints with SHA-256, configs, solver, steps,
+                                      guidance, seed, mask source, package version
+        .alignflow_output.json        the claim marker (see alignflow.utils.output_folder)
+
+Pair ``i`` depends only on ``(seed, i)``: its mask noise, the retries of a rejected mask and
+its image noise are drawn from generators seeded by them, so the set is the same whatever the
+batch size or the number of processes (ranks take the indices ``i % world_size == rank``).
+Pairs stream to disk batch by batch (memory does not grow with the number of pairs), each file
+written under a temporary name and renamed; a pair counts as done once its two files and its
+manifest line exist, so a killed run resumes where it stopped, without duplicates.
+"""
+import hashlib
+import json
+import os
+import random
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+from mmengine.dist import barrier, get_dist_info
+from mmengine.utils import ProgressBar
+
+from alignflow.datasets.image_mask import IMG_EXTENSIONS
+from alignflow.masks import MaskRejected
+from alignflow.models.generators.data_preprocessor import encode_mask
+from alignflow.utils.image_io import write_png_atomic
+from alignflow.utils.output_folder import claim_output_folder
+from alignflow.version import __version__
+
+MANIFEST = 'manifest.jsonl'
+PROVENANCE = 'synthesis.json'
+Size = Tuple[int, int]
+
+
+def pair_seed(seed: int, index: int, stream: str, attempt: int = 0) -> int:
+    """The seed of one random draw of pair ``index``: its mask noise (``stream='mask'``, one
+    per post-processing attempt), its image noise (``'image'``), its source-mask pick."""
+    digest = hashlib.sha256(f'{seed}/{index}/{stream}/{attempt}'.encode()).hexdigest()
+    return int(digest[:15], 16)
+
+
+def seeded_normal(shape: Sequence[int], seed: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _resize_nearest(mask: np.ndarray, size: Size) -> np.ndarray:
+    if mask.shape == tuple(size):
+        return mask
+    return cv2.resize(mask, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
+
+
+class MaskSource(ABC):
+    """Where the masks of the pairs come from."""
+
+    @abstractmethod
+    def describe(self) -> dict:
+        """What identifies the source in ``synthesis.json`` (and so the run)."""
+
+    @abstractmethod
+    def masks(self, indices: Sequence[int], size: Size) -> List[Tuple[np.ndarray, dict]]:
+        """For each pair index: its label (H, W) uint8 {0, 1} at ``size`` and a manifest
+        record of how it was made."""
+
+    def read_folders(self) -> List[Path]:
+        """Folders this source reads (the output may not be one of them)."""
+        return []
+
+
+class GeneratedMasks(MaskSource):
+    """New masks from a ``MaskFlow``, post-processed by its chain; a rejected mask is drawn
+    again (a new noise of the same pair) up to ``max_retries`` times.
+
+    Args:
+        model: the mask generator (eval mode).
+        seed: the synthesis seed.
+        sample_size: (H, W) the mask flow samples at (its training resolution); labels are
+            resized (nearest) to the image size when it differs.
+        max_retries: redraws of one pair before synthesis stops with the rejection reasons.
+        num_steps: solver steps (the model's default when None).
+        describe_as: the config and checkpoint, for ``synthesis.json``.
+    """
+
+    def __init__(self, model, seed: int, sample_size: Size, max_retries: int = 20,
+                 num_steps: Optional[int] = None, describe_as: Optional[dict] = None):
+        self.model = model
+        self.seed = seed
+        self.sample_size = tuple(sample_size)
+        self.max_retries = max_retries
+        self.num_steps = num_steps
+        self.description = dict(describe_as or {}, kind='generated', max_retries=max_retries,
+                                num_steps=num_steps or model.solver.num_steps,
+                                postprocess=repr(model.postprocess))
+
+    def describe(self) -> dict:
+        return self.description
+
+    @torch.no_grad()
+    def masks(self, indices: Sequence[int], size: Size) -> List[Tuple[np.ndarray, dict]]:
+        device = next(self.model.parameters()).device
+        results: Dict[int, Tuple[np.ndarray, dict]] = {}
+        reasons: Dict[int, List[str]] = {i: [] for i in indices}
+        pending = [(i, 0) for i in indices]
+        while pending:
+            noise = torch.stack([seeded_normal((1, *self.sample_size),
+                                               pair_seed(self.seed, i, 'mask', attempt))
+                                 for i, attempt in pending]).to(device)
+            maps = self.model.sample(noise, num_steps=self.num_steps)
+            retry = []
+            for (i, attempt), mask_map in zip(pending, maps):
+                try:
+                    label = _resize_nearest(self.model.label(mask_map), size)
+                except MaskRejected as rejected:
+                    reasons[i].append(str(rejected))
+                    if attempt >= self.max_retries:
+                        raise RuntimeError(
+                            f'pair {i}: mask post-processing rejected {attempt + 1} masks in '
+                            f'a row ({dict(Counter(reasons[i]).most_common(3))}); loosen the '
+                            f'chain (RejectByArea, RejectByComponents), raise --max-retries, '
+                            f'or train the mask generator longer') from rejected
+                    retry.append((i, attempt + 1))
+                    continue
+                results[i] = (label, dict(mask_source='generated', mask_attempts=attempt + 1,
+                                          rejections=reasons[i]))
+            pending = retry
+        return [results[i] for i in indices]
+
+
+class DatasetMasks(MaskSource):
+    """Masks of an existing dataset (``folder/masks/*.png`` or ``folder/*.png``), each pair
+    picking one with its seed, optionally flipped and rotated (by 90 degrees) at random.
+
+    Args:
+        folder: the mask folder, or a dataset folder with ``masks/``.
+        seed: the synthesis seed.
+        augment: random flips and rotations by 90 degrees.
+    """
+
+    def __init__(self, folder: str, seed: int, augment: bool = False):
+        root = Path(folder)
+        self.folder = root / 'masks' if (root / 'masks').is_dir() else root
+        if not self.folder.is_dir():
+            raise FileNotFoundError(f'--source-masks {folder} does not exist; give a folder of '
+                                    'masks (or a dataset folder with masks/)')
+        self.files = sorted(p for p in self.folder.iterdir()
+                            if p.suffix.lower() in IMG_EXTENSIONS)
+        if not self.files:
+            raise FileNotFoundError(f'--source-masks {self.folder} holds no mask files')
+        self.seed = seed
+        self.augment = augment
+
+    def describe(self) -> dict:
+        return dict(kind='dataset', folder=str(self.folder.resolve()), files=len(self.files),
+                    augment=self.augment)
+
+    def read_folders(self) -> List[Path]:
+        return [self.folder.parent if self.folder.name == 'masks' else self.folder]
+
+    def masks(self, indices: Sequence[int], size: Size) -> List[Tuple[np.ndarray, dict]]:
+        out = []
+        for i in indices:
+            draw = random.Random(pair_seed(self.seed, i, 'pick'))
+            path = self.files[draw.randrange(len(self.files))]
+            mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            if mask is None:
+                raise ValueError(f'mask file {path} is unreadable (corrupt or not an image)')
+            mask = (mask > 127).astype(np.uint8) if mask.max() > 1 else mask.astype(np.uint8)
+            ops = []
+            if self.augment:
+                if draw.random() < 0.5:
+                    mask, ops = mask[:, ::-1], ops + ['hflip']
+                if draw.random() < 0.5:
+                    mask, ops = mask[::-1], ops + ['vflip']
+                turns = draw.randrange(4)
+                if turns:
+                    mask, ops = np.rot90(mask, turns), ops + [f'rot90x{turns}']
+            label = _resize_nearest(np.ascontiguousarray(mask), size)
+            out.append((label, dict(mask_source='dataset', mask_file=path.name, augment=ops)))
+        return out
+
+
+@dataclass
+class SynthesisSettings:
+    """How pairs are painted.
+
+    Args:
+        num: pairs to write (indices 0 .. num - 1).
+        seed: the seed every draw derives from.
+        size: (H, W) of the pairs.
+        batch_size: pairs painted at once.
+        num_steps: image solver steps (the generator's default when None).
+        guidance_scale: classifier-free guidance (the generator's default when None).
+    """
+    num: int
+    seed: int
+    size: Size
+    batch_size: int = 16
+    num_steps: Optional[int] = None
+    guidance_scale: Optional[float] = None
+
+    def check(self) -> None:
+        if not isinstance(self.num, int) or self.num < 1:
+            raise ValueError(f'--num must be a positive number of pairs, got {self.num}')
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f'--seed must be a non-negative int, got {self.seed}')
+        if self.batch_size < 1:
+            raise ValueError(f'--batch-size must be >= 1, got {self.batch_size}')
+
+
+def _stem(index: int) -> str:
+    return f'syn_{index:06d}'
+
+
+def _read_manifest_lines(path: Path) -> List[dict]:
+    """The complete records of a manifest file (a partial last line from a kill is dropped)."""
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            break
+    return records
+
+
+def completed_pairs(out_dir: Path) -> Dict[int, dict]:
+    """The pairs already done: a manifest record, and both files on disk."""
+    done = {}
+    for path in sorted(out_dir.glob('manifest*.jsonl')):
+        for record in _read_manifest_lines(path):
+            stem = _stem(record['index'])
+            if (out_dir / 'images' / f'{stem}.png').is_file() and \
+                    (out_dir / 'masks' / f'{stem}.png').is_file():
+                done[record['index']] = record
+    return done
+
+
+def _write_json_atomic(path: Path, data) -> None:
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    tmp.write_text(json.dumps(data, indent=1, default=str) + '\n')
+    os.replace(tmp, path)
+
+
+@torch.no_grad()
+def paint(generator, labels: Sequence[np.ndarray], indices: Sequence[int],
+          settings: SynthesisSettings) -> np.ndarray:
+    """Images (B, H, W, 3) uint8 RGB for labels (H, W) {0, 1}, with per-pair seeded noise."""
+    device = next(generator.parameters()).device
+    cond = encode_mask(torch.from_numpy(np.stack(labels)).long(), generator.num_classes)
+    noise = torch.stack([seeded_normal((generator.img_channels, *settings.size),
+                                       pair_seed(settings.seed, i, 'image')) for i in indices])
+    images = generator.sample(cond.to(device), noise=noise.to(device),
+                              num_steps=settings.num_steps,
+                              guidance_scale=settings.guidance_scale)
+    images = ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return images.permute(0, 2, 3, 1).cpu().numpy()
+
+
+def synthesize(out_dir: str, generator, mask_source: MaskSource, settings: SynthesisSettings,
+               provenance: dict, overwrite: bool = False, progress: bool = True) -> dict:
+    """Write ``settings.num`` pairs into ``out_dir`` (see the module docstring).
+
+    Args:
+        out_dir: the output folder; refused when it holds anything but this synthesis
+            (another seed, checkpoint, config or mask source), unless ``overwrite``.
+        generator: the image generator (``MaskConditionedFlow``, eval mode).
+        mask_source: :class:`GeneratedMasks` or :class:`DatasetMasks`.
+        settings: see :class:`SynthesisSettings`.
+        provenance: configs and checkpoints (with hashes) for ``synthesis.json``; with the
+            settings it identifies the run.
+        overwrite: replace another synthesis (or write into a folder of other files).
+        progress: show a progress bar (rate and ETA) on rank 0.
+
+    Returns:
+        ``dict(written=..., skipped=..., total=...)`` for this process.
+    """
+    settings.check()
+    rank, world_size = get_dist_info()
+    out = Path(out_dir)
+    run = dict(provenance, mask_source=mask_source.describe(), seed=settings.seed,
+               size=list(settings.size), num_steps=settings.num_steps or
+               generator.solver.num_steps, solver=type(generator.solver).__name__,
+               guidance_scale=settings.guidance_scale if settings.guidance_scale is not None
+               else generator.guidance_scale, alignflow=__version__)
+    if rank == 0:
+        claim_output_folder(out, 'tools/synthesize.py', run, mask_source.read_folders(),
+                            overwrite)
+        for sub in ('images', 'masks'):
+            (out / sub).mkdir(exist_ok=True)
+        _write_json_atomic(out / PROVENANCE, dict(run, num=settings.num))
+    barrier()
+    done = completed_pairs(out)
+    todo = [i for i in range(settings.num) if i % world_size == rank and i not in done]
+    bar = ProgressBar(len(todo)) if progress and rank == 0 and todo else None
+    manifest = out / (f'manifest.rank{rank}.jsonl')
+    with open(manifest, 'a') as log:
+        for start in range(0, len(todo), settings.batch_size):
+            batch = todo[start:start + settings.batch_size]
+            masks = mask_source.masks(batch, settings.size)
+            images = paint(generator, [m for m, _ in masks], batch, settings)
+            for index, (label, record), image in zip(batch, masks, images):
+                stem = _stem(index)
+                write_png_atomic(out / 'images' / f'{stem}.png',
+                                 np.ascontiguousarray(image[..., ::-1]))
+                write_png_atomic(out / 'masks' / f'{stem}.png', label * 255)
+                log.write(json.dumps(dict(index=index, file=f'{stem}.png', seed=settings.seed,
+                                          mask_seed=pair_seed(settings.seed, index, 'mask'),
+                                          image_seed=pair_seed(settings.seed, index, 'image'),
+                                          **record)) + '\n')
+            log.flush()
+            os.fsync(log.fileno())
+            if bar is not None:
+                for _ in batch:
+                    bar.update()
+    barrier()
+    if rank == 0:
+        _merge_manifests(out, settings.num)
+    return dict(written=len(todo), skipped=len(done), total=settings.num)
+
+
+def _merge_manifests(out: Path, num: int) -> None:
+    """One ``manifest.jsonl``, sorted by index, from the per-rank logs (then removed)."""
+    records = completed_pairs(out)
+    lines = ''.join(json.dumps(records[i]) + '\n' for i in sorted(records) if i < num)
+    tmp = out / f'.{MANIFEST}.{os.getpid()}.tmp'
+    tmp.write_text(lines)
+    os.replace(tmp, out / MANIFEST)
+    for path in out.glob('manifest.rank*.jsonl'):
+        path.unlink()

@@ -1,0 +1,175 @@
+"""tools/synthesize.py and alignflow.apis.synthesize on tiny generators."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from alignflow.apis.generators import load_image_generator, load_mask_generator
+from alignflow.apis.synthesize import (DatasetMasks, GeneratedMasks, SynthesisSettings,
+                                       synthesize)
+from alignflow.datasets import PolypDataset, write_toy_dataset
+from alignflow.registry import MODELS
+
+REPO = Path(__file__).resolve().parents[2]
+NET = dict(type='ConditionalUNet', base_channels=8, channel_mults=(1, 2), num_res_blocks=1,
+           attention_levels=(), num_heads=1)
+IMAGE_MODEL = dict(type='MaskConditionedFlow', velocity_net=NET,
+                   solver=dict(type='EulerSolver', num_steps=2))
+MASK_MODEL = dict(type='MaskFlow', velocity_net=NET, solver=dict(type='EulerSolver', num_steps=2),
+                  postprocess=[dict(type='Binarize', threshold=0.5)])
+
+
+def write_model(folder: Path, name: str, model: dict, seed: int):
+    torch.manual_seed(seed)
+    net = MODELS.build(model)
+    for param in net.parameters():  # random, not the zero-initialised output layer
+        param.data.normal_(0, 0.2)
+    config, checkpoint = folder / f'{name}.py', folder / f'{name}.pth'
+    config.write_text(f'img_size = 16\nmodel = {model!r}\n')
+    torch.save(dict(state_dict=net.state_dict()), checkpoint)
+    return str(config), str(checkpoint)
+
+
+@pytest.fixture(scope='module')
+def models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('models')
+    return dict(image=write_model(folder, 'image', IMAGE_MODEL, 0),
+                mask=write_model(folder, 'mask', MASK_MODEL, 1))
+
+
+def build(models, seed=0, max_retries=20, chain=None):
+    from mmengine.config import Config
+    image_cfg, image_ckpt = models['image']
+    generator = load_image_generator(Config.fromfile(image_cfg).model, image_ckpt)
+    mask_cfg = Config.fromfile(models['mask'][0]).model
+    if chain is not None:
+        mask_cfg.postprocess = chain
+    mask_model = load_mask_generator(mask_cfg, models['mask'][1])
+    return generator, GeneratedMasks(mask_model, seed, (16, 16), max_retries)
+
+
+def run(models, out, num=7, batch_size=3, seed=0, **kwargs):
+    generator, masks = build(models, seed)
+    settings = SynthesisSettings(num=num, seed=seed, size=(16, 16), batch_size=batch_size)
+    return synthesize(str(out), generator, masks, settings, dict(image='tiny'),
+                      progress=False, **kwargs)
+
+
+def files(out: Path):
+    return {p.relative_to(out).as_posix(): p.read_bytes()
+            for p in sorted(out.rglob('*.png'))}
+
+
+def test_writes_exactly_n_traceable_pairs_the_dataset_classes_read(models, tmp_path):
+    out = tmp_path / 'syn'
+    assert run(models, out) == dict(written=7, skipped=0, total=7)
+    assert len(PolypDataset(data_root=str(out), pipeline=[])) == 7
+    manifest = [json.loads(line) for line in (out / 'manifest.jsonl').read_text().splitlines()]
+    assert [r['index'] for r in manifest] == list(range(7))
+    assert all(r['mask_source'] == 'generated' and r['mask_attempts'] >= 1 for r in manifest)
+    provenance = json.loads((out / 'synthesis.json').read_text())
+    assert provenance['num'] == 7 and provenance['seed'] == 0
+    assert provenance['solver'] == 'EulerSolver' and provenance['alignflow']
+    assert not list(out.rglob('*.tmp*')) and not list(out.glob('manifest.rank*'))
+
+
+def test_pair_i_is_the_same_whatever_the_batch_size(models, tmp_path):
+    run(models, tmp_path / 'a', batch_size=1)
+    run(models, tmp_path / 'b', batch_size=4)
+    assert files(tmp_path / 'a') == files(tmp_path / 'b')
+    run(models, tmp_path / 'c', seed=1)
+    assert files(tmp_path / 'c') != files(tmp_path / 'a')
+
+
+def test_a_killed_run_resumes_without_duplicates_or_partial_files(models, tmp_path, monkeypatch):
+    import alignflow.apis.synthesize as synthesis
+    run(models, tmp_path / 'clean')
+    paint, calls = synthesis.paint, []
+
+    def dies_in_the_third_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return paint(*args, **kwargs)
+
+    monkeypatch.setattr(synthesis, 'paint', dies_in_the_third_batch)
+    with pytest.raises(KeyboardInterrupt):
+        run(models, tmp_path / 'killed')
+    assert len(files(tmp_path / 'killed')) == 2 * 6  # two batches of 3 pairs
+    monkeypatch.setattr(synthesis, 'paint', paint)
+    assert run(models, tmp_path / 'killed') == dict(written=1, skipped=6, total=7)
+    assert files(tmp_path / 'killed') == files(tmp_path / 'clean')
+    lines = (tmp_path / 'killed' / 'manifest.jsonl').read_text().splitlines()
+    assert [json.loads(line)['index'] for line in lines] == list(range(7))
+    assert run(models, tmp_path / 'killed', num=9)['written'] == 2  # extend the same set
+
+
+def test_another_synthesis_in_the_folder_is_refused(models, tmp_path):
+    out = tmp_path / 'syn'
+    run(models, out)
+    with pytest.raises(FileExistsError, match='for another run'):
+        run(models, out, seed=3)
+    run(models, out, seed=3, overwrite=True)
+    assert json.loads((out / 'synthesis.json').read_text())['seed'] == 3
+    assert len(files(out)) == 14
+
+
+def test_source_masks_and_bad_settings(models, tmp_path):
+    source = write_toy_dataset(tmp_path / 'toy', num_samples=5, img_size=16, domain='source',
+                               seed=0)
+    generator, _ = build(models)
+    masks = DatasetMasks(str(source), seed=0, augment=True)
+    settings = SynthesisSettings(num=4, seed=0, size=(16, 16), batch_size=2)
+    synthesize(str(tmp_path / 'syn'), generator, masks, settings, {}, progress=False)
+    manifest = (tmp_path / 'syn' / 'manifest.jsonl').read_text().splitlines()
+    assert all(json.loads(line)['mask_source'] == 'dataset' for line in manifest)
+    with pytest.raises(ValueError, match='reads as data'):
+        synthesize(str(source), generator, masks, settings, {}, progress=False)
+    for bad, match in ((dict(num=0), '--num'), (dict(seed=-1), '--seed')):
+        with pytest.raises(ValueError, match=match):
+            synthesize(str(tmp_path / 'x'), generator, masks,
+                       SynthesisSettings(**dict(dict(num=2, seed=0, size=(16, 16)), **bad)), {})
+
+
+def test_a_chain_that_rejects_everything_says_why(models, tmp_path):
+    generator, masks = build(models, max_retries=2,
+                             chain=[dict(type='Binarize'),
+                                    dict(type='RejectByArea', min_fraction=1.0)])
+    with pytest.raises(RuntimeError, match=r'rejected 3 masks in a row.*foreground fraction'):
+        synthesize(str(tmp_path / 'syn'), generator, masks,
+                   SynthesisSettings(num=2, seed=0, size=(16, 16)), {}, progress=False)
+    assert not list((tmp_path / 'syn' / 'images').iterdir())
+
+
+def tool(*args, launcher=None):
+    command = [sys.executable, 'tools/synthesize.py', *map(str, args), '--batch-size', '2']
+    if launcher:
+        command = ['bash', 'tools/dist_synthesize.sh', *map(str, args[:2]), '2',
+                   *map(str, args[2:]), '--batch-size', '2']
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29533')
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env=env)
+
+
+def test_the_tool_and_two_gloo_ranks_write_the_same_set(models, tmp_path):
+    image, mask = models['image'], models['mask']
+    common = ['--num', 5, '--mask-config', mask[0], '--mask-ckpt', mask[1]]
+    one = tool(*image, *common, '--out-dir', tmp_path / 'one')
+    assert one.returncode == 0, one.stderr[-3000:]
+    assert 'task/s' in one.stdout and '5 pairs written' in one.stdout  # progress, rate, ETA
+    two = tool(*image, *common, '--out-dir', tmp_path / 'two', launcher='torchrun')
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert files(tmp_path / 'one') == files(tmp_path / 'two') and len(files(tmp_path / 'one')) == 10
+    assert (tmp_path / 'one' / 'manifest.jsonl').read_text() == \
+        (tmp_path / 'two' / 'manifest.jsonl').read_text()
+    wrong = tool(*mask, '--num', 2, '--source-masks', tmp_path / 'one', '--out-dir',
+                 tmp_path / 'three')
+    assert wrong.returncode != 0 and 'is a mask generator (MaskFlow)' in wrong.stderr
+    assert 'Traceback' not in wrong.stderr or 'ValueError' in wrong.stderr
+    zero = tool(*image, '--num', 0, '--source-masks', tmp_path / 'one', '--out-dir',
+                tmp_path / 'four')
+    assert zero.returncode == 2 and '--num must be a positive' in zero.stderr

@@ -1,0 +1,41 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_masks(folder: Path, boxes):
+    (folder / 'masks').mkdir(parents=True)
+    for i, (top, left, side) in enumerate(boxes):
+        mask = np.zeros((32, 32), np.uint8)
+        mask[top:top + side, left:left + side] = 255
+        cv2.imwrite(str(folder / 'masks' / f'{i}.png'), mask)
+
+
+def test_report_on_known_masks(tmp_path):
+    training, generated = tmp_path / 'train', tmp_path / 'syn'
+    write_masks(training, [(0, 0, 16), (16, 16, 16)])
+    write_masks(generated, [(0, 0, 16), (8, 8, 8), (20, 0, 4)])  # a copy and two new ones
+    (generated / 'manifest.jsonl').write_text(
+        ''.join(json.dumps(dict(index=i, mask_attempts=a)) + '\n' for i, a in enumerate([1, 2, 1])))
+    result = subprocess.run([sys.executable, 'tools/analysis/mask_report.py', str(generated),
+                             str(training), '--out', str(tmp_path / 'report'), '--size', '32'],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads((tmp_path / 'report' / 'report.json').read_text())
+    gen, train = report['generated'], report['training']
+    assert gen['count'] == 3 and train['count'] == 2
+    assert np.isclose(train['fg_fraction'], 0.25) and train['components'] == 1
+    assert np.isclose(gen['copies'], 1 / 3) and np.isclose(gen['rejected'], 1 / 4)
+    assert np.isclose(train['diversity'], 1.0)  # disjoint squares
+    assert (tmp_path / 'report' / 'report.png').stat().st_size > 1000
+    assert '| copies |' in result.stdout
+    refused = subprocess.run([sys.executable, 'tools/analysis/mask_report.py', str(generated),
+                              str(training), '--out', str(training / 'report')], cwd=REPO,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and 'only reads' in refused.stderr
