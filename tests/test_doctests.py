@@ -13,6 +13,7 @@ MODULES = [
     'alignflow.models.generators.adaptive_weight',
     'alignflow.models.adapters.trainable',
     'alignflow.datasets.references',
+    'alignflow.masks.postprocess',
 ]
 
 

@@ -15,10 +15,11 @@ import os
 from pathlib import Path
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.datasets.references import list_images
+from alignflow.datasets.references import list_images, load_images
 from alignflow.evaluation import (AVAILABLE_METRICS, FEATURE_SPACES, FeatureCache,
                                   build_feature_space, compute_generation_metrics,
                                   extract_features, minimum_set_size)
+from alignflow.evaluation.c2st import C2ST
 from alignflow.evaluation.feature_extraction import image_size_summary
 from alignflow.features import InceptionWeightsUnavailable
 from alignflow.utils import register_all_modules
@@ -42,6 +43,10 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='also write the results to this JSON file (outside the '
                         'two folders)')
     parser.add_argument('--no-cache', action='store_true', help="don't cache real features")
+    parser.add_argument('--c2st-source', help='real images of the source domain: also report '
+                        'the share of generated images that classifiers of source vs REAL '
+                        'call REAL (a classifier two-sample test, not a distance)')
+    parser.add_argument('--c2st-seeds', type=int, default=3, help='classifiers (seeds)')
     return parser.parse_args(argv)
 
 
@@ -84,6 +89,8 @@ def main(argv=None):
     try:
         fake_paths = list_images(args.generated, 'generated folder', 'the command line')
         real_paths = list_images(args.real, 'real folder', 'the command line')
+        source_paths = (list_images(args.c2st_source, 'C2ST source folder', 'the command line')
+                        if args.c2st_source is not None else [])
     except FileNotFoundError as err:
         raise SystemExit(f'eval_generation: {err}')
     check_inputs(args, fake_paths, real_paths)
@@ -107,6 +114,10 @@ def main(argv=None):
     results = compute_generation_metrics(fake, real, args.metrics, args.feature_space,
                                          kid_subsets=args.kid_subsets,
                                          kid_subset_size=args.kid_subset_size)
+    if args.c2st_source is not None:
+        print('\ntraining (or loading) the C2ST classifiers')
+        test = C2ST(source_paths, real_paths, real_size, seeds=range(args.c2st_seeds))
+        results.update(test.report(load_images(fake_paths, real_size, 'generated images')))
     results.update(feature_space=args.feature_space, generated=str(Path(args.generated)),
                    real=str(Path(args.real)), generated_size=list(fake_size),
                    real_size=list(real_size))

@@ -23,7 +23,7 @@ from alignflow.datasets.references import (ReferenceSplit, build_reference_split
 RECORD_NAME = 'reference_split.json'
 
 
-def _metric_cfgs(evaluator) -> Iterator[dict]:
+def metric_cfgs(evaluator) -> Iterator[dict]:
     """The metric configs of an evaluator config (a dict, a list, or ``dict(metrics=...)``)."""
     if evaluator is None:
         return
@@ -40,7 +40,7 @@ def _legacy_keys(cfg: Config) -> List[str]:
     if isinstance(cfg.get('model'), dict) and 'references' in cfg.model:
         found.append('model.references')
     for name in ('val_evaluator', 'test_evaluator'):
-        if any('exclude_references' in m for m in _metric_cfgs(cfg.get(name))):
+        if any('exclude_references' in m for m in metric_cfgs(cfg.get(name))):
             found.append(f'{name}.exclude_references')
     return found
 
@@ -80,7 +80,7 @@ def prepare_reference_split(cfg: Config) -> Optional[ReferenceSplit]:
         cfg.model.reference_images = [str(p) for p in split.references]
     heldout = [str(p) for p in split.heldout]
     for name in ('val_evaluator', 'test_evaluator'):
-        for metric in _metric_cfgs(cfg.get(name)):
+        for metric in metric_cfgs(cfg.get(name)):
             if metric.get('type') == 'GenerationMetric' and metric.get('real') is None:
                 metric['real'] = heldout
     print_log(f'{len(split.references)} references ({", ".join(p.name for p in split.references)}'

@@ -7,7 +7,7 @@ from mmengine.runner import Runner
 
 from alignflow.registry import RUNNERS
 from alignflow.utils import prepare_launcher, register_all_modules
-from .reference_split import prepare_reference_split
+from .reference_split import metric_cfgs, prepare_reference_split
 
 
 def load_config(path: str, launcher: str = 'none', cfg_options: Optional[dict] = None,
@@ -31,4 +31,20 @@ def build_runner(cfg: Config) -> Runner:
     register_all_modules(init_default_scope=False)
     prepare_launcher(cfg, cfg.launcher)
     prepare_reference_split(cfg)
+    fill_c2st_source(cfg)
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+
+
+def fill_c2st_source(cfg: Config) -> None:
+    """A ``GenerationMetric`` measuring ``c2st`` with ``c2st_source=None`` gets the real
+    source images of the run: its training set (``train_dataloader.dataset``, no pipeline),
+    so that a ``data_root`` override moves both."""
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset')
+    for name in ('val_evaluator', 'test_evaluator'):
+        for metric in metric_cfgs(cfg.get(name)):
+            if 'c2st' in metric.get('measures', ()) and metric.get('c2st_source') is None:
+                if dataset is None:
+                    raise ValueError(f'{cfg.filename}: {name} measures c2st with '
+                                     'c2st_source=None but the config has no '
+                                     'train_dataloader.dataset; set c2st_source')
+                metric['c2st_source'] = dict(dataset, pipeline=[])

@@ -261,6 +261,18 @@ def _write_json_atomic(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
+def _write_pair(out: Path, stem: str, image_bgr: np.ndarray, mask: np.ndarray) -> None:
+    """Both files of a pair, or neither: a failed mask write (a full disk) removes the image."""
+    image_path, mask_path = out / 'images' / f'{stem}.png', out / 'masks' / f'{stem}.png'
+    try:
+        write_png_atomic(image_path, image_bgr)
+        write_png_atomic(mask_path, mask)
+    except BaseException:
+        for path in (image_path, mask_path):
+            path.unlink(missing_ok=True)
+        raise
+
+
 @torch.no_grad()
 def paint(generator, labels: Sequence[np.ndarray], indices: Sequence[int],
           settings: SynthesisSettings) -> np.ndarray:
@@ -320,9 +332,7 @@ def synthesize(out_dir: str, generator, mask_source: MaskSource, settings: Synth
             images = paint(generator, [m for m, _ in masks], batch, settings)
             for index, (label, record), image in zip(batch, masks, images):
                 stem = _stem(index)
-                write_png_atomic(out / 'images' / f'{stem}.png',
-                                 np.ascontiguousarray(image[..., ::-1]))
-                write_png_atomic(out / 'masks' / f'{stem}.png', label * 255)
+                _write_pair(out, stem, np.ascontiguousarray(image[..., ::-1]), label * 255)
                 log.write(json.dumps(dict(index=index, file=f'{stem}.png', seed=settings.seed,
                                           mask_seed=pair_seed(settings.seed, index, 'mask'),
                                           image_seed=pair_seed(settings.seed, index, 'image'),

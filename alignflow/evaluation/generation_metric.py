@@ -10,6 +10,7 @@ from mmengine.logging import print_log
 from alignflow.datasets.references import list_images, resolve_image_folder
 from alignflow.features import high_frequency_energy
 from alignflow.registry import METRICS
+from .c2st import C2ST
 from .feature_extraction import FeatureCache
 from .feature_spaces import build_feature_space
 from .generation_metrics import compute_generation_metrics
@@ -31,7 +32,13 @@ class GenerationMetric(BaseMetric):
             so the references are never among them).
         feature_space: see :data:`alignflow.evaluation.feature_spaces.FEATURE_SPACES`.
         measures: any of fid, kid, mmd, precision, recall (not named ``metrics``: mmengine
-            reads a config dict with a ``metrics`` key as an Evaluator).
+            reads a config dict with a ``metrics`` key as an Evaluator), and ``c2st``: the
+            share of generated images that classifiers of real source vs these real images
+            call target (see :mod:`alignflow.evaluation.c2st`); needs ``c2st_source``.
+        c2st_source: real *source* images for ``c2st`` (a folder, a dataset config or a list
+            of files), e.g. the stage-1 training set.
+        c2st_seeds: classifier seeds (the spread over them is reported).
+        c2st_steps: training steps per classifier.
         weights: weights of the 'inception' space.
         max_real: use at most this many real images (evenly spaced), None for all.
     """
@@ -42,6 +49,8 @@ class GenerationMetric(BaseMetric):
                  feature_space: str = 'randomconv', measures: Sequence[str] = ('kid', 'mmd'),
                  weights: Optional[str] = None,
                  max_real: Optional[int] = None, kid_subsets: int = 100,
+                 c2st_source: Union[str, dict, Sequence[str], None] = None,
+                 c2st_seeds: Sequence[int] = (0, 1, 2), c2st_steps: int = 300,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         if real is None:
@@ -58,14 +67,16 @@ class GenerationMetric(BaseMetric):
         self.weights = weights
         self.max_real = max_real
         self.kid_subsets = kid_subsets
+        if 'c2st' in self.measures and c2st_source is None:
+            raise ValueError("GenerationMetric: measures has 'c2st' but no c2st_source (real "
+                             'images of the source domain, e.g. the stage-1 training set)')
+        self.c2st_source = c2st_source
+        self.c2st_seeds, self.c2st_steps = tuple(c2st_seeds), c2st_steps
         self.extractor, self.extractor_id = build_feature_space(feature_space, weights)
         self._size = None
 
     def real_paths(self) -> List[Path]:
-        if isinstance(self.real, (list, tuple)):
-            paths = [Path(p) for p in self.real]
-        else:
-            paths = list_images(resolve_image_folder(self.real))
+        paths = _image_files(self.real)
         if self.max_real is not None and len(paths) > self.max_real:
             paths = [paths[i] for i in np.linspace(0, len(paths) - 1, self.max_real).astype(int)]
         return paths
@@ -77,25 +88,42 @@ class GenerationMetric(BaseMetric):
         device = next(iter(self.extractor.buffers()), images).device
         features = self.extractor(images.to(device)).double().cpu().numpy()
         hf_energy = high_frequency_energy(images).double().numpy()
-        self.results.extend(zip(features, hf_energy))
+        # The images themselves too for the C2ST, as uint8, so that they are gathered from
+        # every process with the other results.
+        kept = [s['gen_img']['data'].cpu().numpy() if 'c2st' in self.measures else None
+                for s in data_samples]
+        self.results.extend(zip(features, hf_energy, kept))
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         paths = self.real_paths()
         real = FeatureCache().get_or_compute(paths, self.extractor, self.extractor_id,
                                              self._size, progress=False)
-        fake = np.stack([features for features, _ in results])
+        fake = np.stack([features for features, *_ in results])
         print_log(f'GenerationMetric: {len(fake)} generated vs {len(paths)} real images '
                   f'at {self._size[0]}x{self._size[1]} in the {self.feature_space} space',
                   logger='current')
-        metrics = compute_generation_metrics(fake, real, self.measures, self.feature_space,
+        distances = [m for m in self.measures if m != 'c2st']
+        metrics = compute_generation_metrics(fake, real, distances, self.feature_space,
                                              kid_subsets=self.kid_subsets)
+        if 'c2st' in self.measures:
+            c2st = C2ST(_image_files(self.c2st_source), paths, self._size, self.c2st_seeds,
+                        self.c2st_steps)
+            images = torch.from_numpy(np.stack([image for *_, image in results]))
+            metrics.update(c2st.report(images.float() / 127.5 - 1))
         real_hf = FeatureCache().get_or_compute(paths, HighFrequencyEnergy(), 'hf_energy',
                                                 self._size, progress=False)
-        metrics.update(hf_energy=float(np.mean([hf for _, hf in results])),
+        metrics.update(hf_energy=float(np.mean([hf for _, hf, _ in results])),
                        hf_energy_real=float(real_hf.mean()),
                        diversity=mean_pairwise_distance(fake),
                        diversity_real=mean_pairwise_distance(real))
         return metrics
+
+
+def _image_files(source) -> List[Path]:
+    """The image files of a folder, a dataset config, or a list of files."""
+    if isinstance(source, (list, tuple)):
+        return [Path(p) for p in source]
+    return list_images(resolve_image_folder(source))
 
 
 class HighFrequencyEnergy(torch.nn.Module):

@@ -83,7 +83,10 @@ def save_report_figure(generated, training, path: Path, num_samples: int = 16) -
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    fig = plt.figure(figsize=(12, 6.5))
+    grid = fig.add_gridspec(2, 2, height_ratios=(1.0, 0.45))
+    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]),
+            fig.add_subplot(grid[1, :])]
     for masks, label in ((training, 'training'), (generated, 'generated')):
         axes[0].hist([foreground_fraction(m) for m in masks], bins=20, alpha=0.5, density=True,
                      label=label)

@@ -29,5 +29,6 @@ val_evaluator = dict(
     type='GenerationMetric',
     real=None,
     feature_space='randomconv',
-    measures=('kid', 'mmd'))
+    measures=('kid', 'mmd', 'c2st'),
+    c2st_source=None)  # None: the source = the images of train_dataloader.dataset
 test_evaluator = val_evaluator

@@ -135,6 +135,27 @@ def test_source_masks_and_bad_settings(models, tmp_path):
                        SynthesisSettings(**dict(dict(num=2, seed=0, size=(16, 16)), **bad)), {})
 
 
+def test_a_failed_write_leaves_no_half_pair(models, tmp_path, monkeypatch):
+    import alignflow.apis.synthesize as synthesis
+    write = synthesis.write_png_atomic
+
+    def disk_full_on_the_third_mask(path, image, calls=[]):
+        if path.parent.name == 'masks':
+            calls.append(path)
+            if len(calls) == 3:
+                raise OSError(f'could not write {path}: no space left')
+        write(path, image)
+
+    monkeypatch.setattr(synthesis, 'write_png_atomic', disk_full_on_the_third_mask)
+    with pytest.raises(OSError, match='syn_000002.png'):
+        run(models, tmp_path / 'syn')
+    names = lambda sub: sorted(p.name for p in (tmp_path / 'syn' / sub).iterdir())  # noqa: E731
+    assert names('images') == names('masks') == ['syn_000000.png', 'syn_000001.png']
+    monkeypatch.setattr(synthesis, 'write_png_atomic', write)
+    assert run(models, tmp_path / 'syn') == dict(written=5, skipped=2, total=7)
+    assert len(files(tmp_path / 'syn')) == 14
+
+
 def test_a_chain_that_rejects_everything_says_why(models, tmp_path):
     generator, masks = build(models, max_retries=2,
                              chain=[dict(type='Binarize'),

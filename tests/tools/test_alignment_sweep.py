@@ -53,3 +53,16 @@ def test_overrides_set_the_one_reference_split():
 def test_a_run_without_logs_is_reported(tmp_path):
     with pytest.raises(FileNotFoundError, match='no scalars.json'):
         sweep.val_records(tmp_path)
+
+
+def test_the_c2st_share_is_tabulated_when_logged(tmp_path):
+    write_scalars(tmp_path, [(0, 0.04), (25, 0.02)])
+    scalars = next(tmp_path.glob('*/vis_data/scalars.json'))
+    lines = [json.loads(line) for line in scalars.read_text().splitlines()]
+    for record, share in zip([r for r in lines if 'gen/kd_randomconv' in r], (0.05, 0.40)):
+        record.update({'gen/c2st_target_share': share, 'gen/c2st_accuracy': 0.95})
+    scalars.write_text(''.join(json.dumps(r) + '\n' for r in lines))
+    run = sweep.summarise_run(sweep.val_records(tmp_path), 'gen/kd_randomconv')
+    assert run['c2st_before'] == 0.05 and run['c2st_after'] == 0.40
+    row = sweep.table({'5': [run]}, 'gen/kd_randomconv').splitlines()[-1]
+    assert row.endswith('| 0.050 / 0.400 ± 0.000 (0.950) |')

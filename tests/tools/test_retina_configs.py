@@ -99,7 +99,7 @@ def test_drive_alignment_trains_from_the_retina_stage1_checkpoint(source, stage1
         'reference_split.num_heldout=4',
         *(f'model.generator.velocity_net.{o}' for o in TINY),
         'model.generator.solver.num_steps=4', 'model.num_steps=4', 'model.grad_last_k=2',
-        'custom_hooks.0.min_iters=100'])
+        'custom_hooks.0.min_iters=100', 'val_evaluator.c2st_steps=30'])
     assert 'loss_reward:' in log and 'gen/kd_randomconv:' in log
     record = json.loads((tmp_path / 'work' / 'reference_split.json').read_text())
     assert len(record['references']) == 5 and len(record['heldout']) == 4

@@ -203,7 +203,7 @@ ALIGN_SMALL = [
     'train_cfg.max_iters=4', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
     'custom_hooks.0.floor_factor=1.0', 'custom_hooks.0.min_iters=100',
     'custom_hooks.0.window=200',  # watched (and logged) from the first iteration, never stops
-    'custom_hooks.1.interval=2',
+    'custom_hooks.1.interval=2', 'val_evaluator.c2st_steps=30',
 ]
 
 
@@ -216,7 +216,8 @@ def test_alignment_config_trains_from_a_stage1_checkpoint(trained, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     log = next(tmp_path.glob('*/*.log')).read_text()
     for key in ('loss_reward:', 'loss_fm:', 'loss_anchor:', 'hf_energy:', 'reference floor',
-                'matched_reward:', 'gen/kd_randomconv:', 'gen/mmd_randomconv:'):
+                'matched_reward:', 'gen/kd_randomconv:', 'gen/mmd_randomconv:',
+                'gen/c2st_target_share:', 'gen/c2st_accuracy:'):
         assert key in log, key
     assert log.count('gen/kd_randomconv:') == 3  # before training, at 2 and at 4
     references = json.loads((tmp_path / 'reference_split.json').read_text())['references']

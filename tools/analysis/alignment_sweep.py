@@ -5,8 +5,8 @@ runs that already finished), reads the validation metrics the run logged before 
 (stage 1), during and after it, and writes ``summary.json`` and ``summary.md`` in the work
 root: per shot count the mean and spread over draws of the distance to held-out target images
 (in the config's evaluation space, which the reward does not use), high-frequency energy and
-diversity next to those of real target images, and how the last checkpoint compares with the
-best one.
+diversity next to those of real target images, the C2ST target share (when the config measures
+it), and how the last checkpoint compares with the best one.
 
     python tools/analysis/alignment_sweep.py configs/alignflow/toy_5shot.py \\
         --shots 1 5 10 all --seeds 0 1 2 --work-root work_dirs/sweep_toy
@@ -72,14 +72,27 @@ def summarise_run(records: List[dict], metric: str) -> Dict[str, float]:
                 hf_energy=last.get('gen/hf_energy'), hf_energy_real=last.get('gen/hf_energy_real'),
                 hf_energy_before=first.get('gen/hf_energy'),
                 diversity=last.get('gen/diversity'), diversity_real=last.get('gen/diversity_real'),
-                diversity_before=first.get('gen/diversity'))
+                diversity_before=first.get('gen/diversity'),
+                c2st_before=first.get('gen/c2st_target_share'),
+                c2st_after=last.get('gen/c2st_target_share'),
+                c2st_accuracy=last.get('gen/c2st_accuracy'))
+
+
+def _c2st_cell(runs: List[dict]) -> str:
+    """C2ST target share, stage 1 / after (classifier accuracy), or '-' when not measured."""
+    if any(r.get('c2st_after') is None for r in runs):
+        return '-'
+    after = [r['c2st_after'] for r in runs]
+    return (f"{mean(r['c2st_before'] for r in runs):.3f} / {mean(after):.3f} ± "
+            f"{pstdev(after):.3f} ({mean(r['c2st_accuracy'] for r in runs):.3f})")
 
 
 def table(summary: Dict[str, List[dict]], metric: str) -> str:
     lines = [f'| shots | draws | {metric} stage 1 | after alignment | change | last vs best | '
              'ended at iteration | HF energy (stage 1 / after / real) | '
-             'diversity (stage 1 / after / real) |',
-             '|---|---|---|---|---|---|---|---|---|']
+             'diversity (stage 1 / after / real) | C2ST target share (stage 1 / after; '
+             'classifier accuracy) |',
+             '|---|---|---|---|---|---|---|---|---|---|']
     for shots, runs in summary.items():
         after = [r['after'] for r in runs]
         change = [r['change_pct'] for r in runs]
@@ -92,7 +105,8 @@ def table(summary: Dict[str, List[dict]], metric: str) -> str:
             f"{mean(r['hf_energy_before'] for r in runs):.1f} / "
             f"{mean(r['hf_energy'] for r in runs):.1f} / {runs[0]['hf_energy_real']:.1f} | "
             f"{mean(r['diversity_before'] for r in runs):.3f} / "
-            f"{mean(r['diversity'] for r in runs):.3f} / {runs[0]['diversity_real']:.3f} |")
+            f"{mean(r['diversity'] for r in runs):.3f} / {runs[0]['diversity_real']:.3f} | "
+            f'{_c2st_cell(runs)} |')
     return '\n'.join(lines)
 
 
