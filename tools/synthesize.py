@@ -3,7 +3,7 @@
     python tools/synthesize.py IMAGE_CONFIG IMAGE_CKPT --num 2000 --out-dir data/synthetic/x \
         (--mask-config MASK_CONFIG --mask-ckpt MASK_CKPT | --source-masks DATASET [--augment])
         [--seed 0] [--batch-size 16] [--num-steps N] [--guidance-scale S] [--max-retries 20]
-        [--overwrite] [--device cuda]
+        [--filter-adherence SEG_CONFIG SEG_CKPT --min-dice 0.5] [--overwrite] [--device cuda]
 
 IMAGE_CONFIG/IMAGE_CKPT: a stage-1 model, a stage-2 (aligned) model, or an exported one. See
 ``alignflow.apis.synthesize`` for the output layout, determinism and resuming.
@@ -17,8 +17,10 @@ import torch.distributed as torch_dist
 from alignflow.apis.generators import load_image_generator, load_mask_generator
 from alignflow.apis.synthesize import (DatasetMasks, GeneratedMasks, SynthesisSettings,
                                        file_sha256, synthesize)
+from alignflow.evaluation import AdherenceGate
+from alignflow.registry import MODELS
 from alignflow.utils import register_all_modules
-from alignflow.utils.checkpoint import check_checkpoint_file
+from alignflow.utils.checkpoint import check_checkpoint_file, load_checkpoint_weights
 from mmengine.config import Config
 from mmengine.dist import get_dist_info
 
@@ -42,6 +44,13 @@ def parse_args(argv=None):
     parser.add_argument('--guidance-scale', type=float)
     parser.add_argument('--max-retries', type=int, default=20,
                         help='redraws of a mask that post-processing rejects')
+    parser.add_argument('--filter-adherence', nargs=2, metavar=('SEG_CONFIG', 'SEG_CKPT'),
+                        help='keep only pairs in which a segmentor trained on real pairs finds '
+                             'the lesion where the mask says (others are drawn again)')
+    parser.add_argument('--min-dice', type=float, default=0.5,
+                        help='with --filter-adherence: the lesion Dice a pair needs')
+    parser.add_argument('--max-gate-rounds', type=int, default=10,
+                        help='with --filter-adherence: draws of one pair before giving up')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace another synthesis in --out-dir, or write beside other '
                              'files')
@@ -96,11 +105,24 @@ def main(argv=None):
             describe_as=dict(config=os.path.abspath(args.mask_config),
                              checkpoint=os.path.abspath(args.mask_ckpt),
                              checkpoint_sha256=file_sha256(args.mask_ckpt)))
+    gate = None
+    if args.filter_adherence is not None:
+        seg_config, seg_ckpt = args.filter_adherence
+        check_checkpoint_file(seg_ckpt, '--filter-adherence')
+        seg_cfg = Config.fromfile(seg_config)
+        segmentor = MODELS.build(seg_cfg.model)
+        load_checkpoint_weights(segmentor, seg_ckpt, what=f'the segmentor of {seg_config}',
+                                source='--filter-adherence')
+        gate = AdherenceGate(segmentor.to(args.device), args.min_dice,
+                             _img_size(seg_cfg, seg_config),
+                             describe_as=dict(config=os.path.abspath(seg_config),
+                                              checkpoint_sha256=file_sha256(seg_ckpt)))
     settings = SynthesisSettings(num=args.num, seed=args.seed, size=size,
                                  batch_size=args.batch_size, num_steps=args.num_steps,
                                  guidance_scale=args.guidance_scale)
     summary = synthesize(args.out_dir, generator, masks, settings, provenance,
-                         overwrite=args.overwrite, progress=not args.no_progress)
+                         overwrite=args.overwrite, progress=not args.no_progress, gate=gate,
+                         max_gate_rounds=args.max_gate_rounds)
     if get_dist_info()[0] == 0:
         print(f"\n{summary['written']} pairs written by this process, {summary['skipped']} "
               f"already there, {summary['total']} in {args.out_dir}")

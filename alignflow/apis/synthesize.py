@@ -53,6 +53,12 @@ def pair_seed(seed: int, index: int, stream: str, attempt: int = 0) -> int:
     return int(digest[:15], 16)
 
 
+def stream(name: str, round_: int) -> str:
+    """The name of a draw's stream in round ``round_`` of the adherence gate (round 0 keeps
+    the plain name, so a synthesis without the gate draws what it always drew)."""
+    return name if round_ == 0 else f'{name}/round{round_}'
+
+
 def seeded_normal(shape: Sequence[int], seed: int) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
@@ -79,9 +85,11 @@ class MaskSource(ABC):
         """What identifies the source in ``synthesis.json`` (and so the run)."""
 
     @abstractmethod
-    def masks(self, indices: Sequence[int], size: Size) -> List[Tuple[np.ndarray, dict]]:
+    def masks(self, indices: Sequence[int], size: Size,
+              rounds: Optional[Sequence[int]] = None) -> List[Tuple[np.ndarray, dict]]:
         """For each pair index: its label (H, W) uint8 {0, 1} at ``size`` and a manifest
-        record of how it was made."""
+        record of how it was made; ``rounds`` (default 0): the adherence-gate round of each
+        pair (a redrawn pair draws from other streams)."""
 
     def read_folders(self) -> List[Path]:
         """Folders this source reads (the output may not be one of them)."""
@@ -117,15 +125,18 @@ class GeneratedMasks(MaskSource):
         return self.description
 
     @torch.no_grad()
-    def masks(self, indices: Sequence[int], size: Size) -> List[Tuple[np.ndarray, dict]]:
+    def masks(self, indices: Sequence[int], size: Size,
+              rounds: Optional[Sequence[int]] = None) -> List[Tuple[np.ndarray, dict]]:
         device = next(self.model.parameters()).device
+        round_of = dict(zip(indices, rounds or [0] * len(indices)))
         results: Dict[int, Tuple[np.ndarray, dict]] = {}
         reasons: Dict[int, List[str]] = {i: [] for i in indices}
         pending = [(i, 0) for i in indices]
         while pending:
-            noise = torch.stack([seeded_normal((1, *self.sample_size),
-                                               pair_seed(self.seed, i, 'mask', attempt))
-                                 for i, attempt in pending]).to(device)
+            noise = torch.stack([
+                seeded_normal((1, *self.sample_size),
+                              pair_seed(self.seed, i, stream('mask', round_of[i]), attempt))
+                for i, attempt in pending]).to(device)
             maps = self.model.sample(noise, num_steps=self.num_steps)
             retry = []
             for (i, attempt), mask_map in zip(pending, maps):
@@ -177,10 +188,11 @@ class DatasetMasks(MaskSource):
     def read_folders(self) -> List[Path]:
         return [self.folder.parent if self.folder.name == 'masks' else self.folder]
 
-    def masks(self, indices: Sequence[int], size: Size) -> List[Tuple[np.ndarray, dict]]:
+    def masks(self, indices: Sequence[int], size: Size,
+              rounds: Optional[Sequence[int]] = None) -> List[Tuple[np.ndarray, dict]]:
         out = []
-        for i in indices:
-            draw = random.Random(pair_seed(self.seed, i, 'pick'))
+        for i, round_ in zip(indices, rounds or [0] * len(indices)):
+            draw = random.Random(pair_seed(self.seed, i, stream('pick', round_)))
             path = self.files[draw.randrange(len(self.files))]
             mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
             if mask is None:
@@ -275,12 +287,15 @@ def _write_pair(out: Path, stem: str, image_bgr: np.ndarray, mask: np.ndarray) -
 
 @torch.no_grad()
 def paint(generator, labels: Sequence[np.ndarray], indices: Sequence[int],
-          settings: SynthesisSettings) -> np.ndarray:
-    """Images (B, H, W, 3) uint8 RGB for labels (H, W) {0, 1}, with per-pair seeded noise."""
+          settings: SynthesisSettings, rounds: Optional[Sequence[int]] = None) -> np.ndarray:
+    """Images (B, H, W, 3) uint8 RGB for labels (H, W) {0, 1}, with per-pair seeded noise
+    (``rounds``: the adherence-gate round of each pair, default 0)."""
     device = next(generator.parameters()).device
     cond = encode_mask(torch.from_numpy(np.stack(labels)).long(), generator.num_classes)
-    noise = torch.stack([seeded_normal((generator.img_channels, *settings.size),
-                                       pair_seed(settings.seed, i, 'image')) for i in indices])
+    noise = torch.stack([
+        seeded_normal((generator.img_channels, *settings.size),
+                      pair_seed(settings.seed, i, stream('image', round_)))
+        for i, round_ in zip(indices, rounds or [0] * len(indices))])
     images = generator.sample(cond.to(device), noise=noise.to(device),
                               num_steps=settings.num_steps,
                               guidance_scale=settings.guidance_scale)
@@ -288,8 +303,43 @@ def paint(generator, labels: Sequence[np.ndarray], indices: Sequence[int],
     return images.permute(0, 2, 3, 1).cpu().numpy()
 
 
+def _gated_batch(generator, mask_source: MaskSource, settings: SynthesisSettings,
+                 batch: Sequence[int], gate, max_rounds: int) -> List[tuple]:
+    """(label, record, image) per index of ``batch``; with a ``gate``, a pair whose lesion
+    Dice is below ``gate.min_dice`` is drawn again (mask and image) in the next round."""
+    rounds = {i: 0 for i in batch}
+    scores: Dict[int, List[float]] = {i: [] for i in batch}
+    kept: Dict[int, tuple] = {}
+    pending = list(batch)
+    while pending:
+        current = [rounds[i] for i in pending]
+        masks = mask_source.masks(pending, settings.size, current)
+        images = paint(generator, [m for m, _ in masks], pending, settings, current)
+        dice = gate.scores(images, [m for m, _ in masks]) if gate is not None else None
+        retry = []
+        for k, (index, (label, record), image) in enumerate(zip(pending, masks, images)):
+            if dice is not None:
+                scores[index].append(round(float(dice[k]), 4))
+                if dice[k] < gate.min_dice:
+                    if rounds[index] + 1 >= max_rounds:
+                        raise RuntimeError(
+                            f'pair {index}: {max_rounds} draws in a row scored below '
+                            f'--min-dice {gate.min_dice} (lesion Dice {scores[index]}); lower '
+                            f'--min-dice, raise --max-gate-rounds, or check that the segmentor '
+                            f'was trained at the resolution of the synthesis')
+                    rounds[index] += 1
+                    retry.append(index)
+                    continue
+                record = dict(record, adherence_dice=scores[index],
+                              adherence_dropped=len(scores[index]) - 1)
+            kept[index] = (label, dict(record, round=rounds[index]), image)
+        pending = retry
+    return [kept[i] for i in batch]
+
+
 def synthesize(out_dir: str, generator, mask_source: MaskSource, settings: SynthesisSettings,
-               provenance: dict, overwrite: bool = False, progress: bool = True) -> dict:
+               provenance: dict, overwrite: bool = False, progress: bool = True, gate=None,
+               max_gate_rounds: int = 10) -> dict:
     """Write ``settings.num`` pairs into ``out_dir`` (see the module docstring).
 
     Args:
@@ -302,6 +352,10 @@ def synthesize(out_dir: str, generator, mask_source: MaskSource, settings: Synth
             settings it identifies the run.
         overwrite: replace another synthesis (or write into a folder of other files).
         progress: show a progress bar (rate and ETA) on rank 0.
+        gate: an :class:`~alignflow.evaluation.AdherenceGate` (its ``describe`` names it in
+            the run): pairs below its ``min_dice`` are drawn again, their scores go to the
+            manifest.
+        max_gate_rounds: draws of one pair before synthesis stops.
 
     Returns:
         ``dict(written=..., skipped=..., total=...)`` for this process.
@@ -313,7 +367,8 @@ def synthesize(out_dir: str, generator, mask_source: MaskSource, settings: Synth
                size=list(settings.size), num_steps=settings.num_steps or
                generator.solver.num_steps, solver=type(generator.solver).__name__,
                guidance_scale=settings.guidance_scale if settings.guidance_scale is not None
-               else generator.guidance_scale, alignflow=__version__)
+               else generator.guidance_scale, alignflow=__version__,
+               adherence_gate=gate.describe() if gate is not None else None)
     if rank == 0:
         claim_output_folder(out, 'tools/synthesize.py', run, mask_source.read_folders(),
                             overwrite)
@@ -328,15 +383,16 @@ def synthesize(out_dir: str, generator, mask_source: MaskSource, settings: Synth
     with open(manifest, 'a') as log:
         for start in range(0, len(todo), settings.batch_size):
             batch = todo[start:start + settings.batch_size]
-            masks = mask_source.masks(batch, settings.size)
-            images = paint(generator, [m for m, _ in masks], batch, settings)
-            for index, (label, record), image in zip(batch, masks, images):
+            for index, (label, record, image) in zip(batch, _gated_batch(
+                    generator, mask_source, settings, batch, gate, max_gate_rounds)):
                 stem = _stem(index)
                 _write_pair(out, stem, np.ascontiguousarray(image[..., ::-1]), label * 255)
-                log.write(json.dumps(dict(index=index, file=f'{stem}.png', seed=settings.seed,
-                                          mask_seed=pair_seed(settings.seed, index, 'mask'),
-                                          image_seed=pair_seed(settings.seed, index, 'image'),
-                                          **record)) + '\n')
+                round_ = record['round']
+                log.write(json.dumps(dict(
+                    index=index, file=f'{stem}.png', seed=settings.seed,
+                    mask_seed=pair_seed(settings.seed, index, stream('mask', round_)),
+                    image_seed=pair_seed(settings.seed, index, stream('image', round_)),
+                    **record)) + '\n')
             log.flush()
             os.fsync(log.fileno())
             if bar is not None:

@@ -5,7 +5,7 @@ Scores are per image, then averaged (the polyp literature's "mean Dice"), so one
 counts as much as any other; mmseg's ``IoUMetric`` pools pixels over the dataset and averages
 over classes instead, which hides per-image failures behind the background class.
 """
-from typing import Dict, Iterable, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 import torch
 
@@ -50,3 +50,53 @@ def score_segmentor(model: torch.nn.Module, dataloader: Iterable,
     return dict(images=len(dice), dice=float(dice_t.mean()), iou=sum(iou) / len(iou),
                 dice_std=float(dice_t.std(unbiased=False)), found=float((dice_t >= 0.5).float()
                                                                      .mean()))
+
+
+class AdherenceGate:
+    """Score synthetic pairs with a segmentor trained on real pairs: does each image show the
+    lesion where its mask says? Used by ``tools/synthesize.py --filter-adherence`` to keep
+    only pairs whose lesion Dice reaches ``min_dice``.
+
+    Images are given to the segmentor as its test pipeline loads them (BGR uint8), resized to
+    its ``img_size`` when the config has one and it differs; the prediction is scored against
+    the mask at that size.
+
+    Args:
+        model: an mmseg segmentor (``EncoderDecoder``) with loaded weights.
+        min_dice: the lesion Dice a pair needs.
+        size: (H, W) the segmentor expects, or None for the images' own size.
+    """
+
+    def __init__(self, model: torch.nn.Module, min_dice: float, size=None,
+                 describe_as: Optional[dict] = None):
+        if not 0.0 <= min_dice <= 1.0:
+            raise ValueError(f'--min-dice must be in [0, 1], got {min_dice}')
+        self.model = model.eval()
+        self.min_dice = min_dice
+        self.size = tuple(size) if size is not None else None
+        self.description = dict(describe_as or {}, min_dice=min_dice)
+
+    def describe(self) -> dict:
+        """What identifies the gate in ``synthesis.json`` (and so the run)."""
+        return self.description
+
+    @torch.no_grad()
+    def scores(self, images_rgb, labels) -> list:
+        """Lesion Dice of each pair: images (B, H, W, 3) uint8 RGB, labels (B, H, W) {0, 1}."""
+        import cv2
+        import numpy as np
+        from mmseg.structures import SegDataSample
+        inputs, samples, targets = [], [], []
+        for image, label in zip(images_rgb, labels):
+            bgr = np.ascontiguousarray(image[..., ::-1])
+            if self.size is not None and bgr.shape[:2] != self.size:
+                bgr = cv2.resize(bgr, self.size[::-1], interpolation=cv2.INTER_AREA)
+                label = cv2.resize(label, self.size[::-1], interpolation=cv2.INTER_NEAREST)
+            height, width = bgr.shape[:2]
+            inputs.append(torch.from_numpy(bgr).permute(2, 0, 1).contiguous())
+            samples.append(SegDataSample(metainfo=dict(img_shape=(height, width),
+                                                       ori_shape=(height, width))))
+            targets.append(torch.from_numpy(np.asarray(label)).long())
+        predictions = self.model.test_step(dict(inputs=inputs, data_samples=samples))
+        return [lesion_dice_iou(p.pred_sem_seg.data[0].cpu(), t)[0]
+                for p, t in zip(predictions, targets)]

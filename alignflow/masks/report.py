@@ -1,7 +1,7 @@
 """A report on generated masks against the training masks: are they alike, varied, new?"""
 import json
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import cv2
 import numpy as np
@@ -28,16 +28,21 @@ def read_masks(folder: str, what: str) -> List[np.ndarray]:
     return masks
 
 
-def rejection_share(manifest: Path) -> Optional[float]:
-    """Share of mask draws the post-processing rejected, from a synthesis manifest."""
+def dropped_shares(manifest: Path) -> Dict[str, float]:
+    """From a synthesis manifest: ``rejected``, the share of mask draws post-processing
+    refused, and ``adherence_dropped``, the share of painted pairs the adherence gate
+    dropped (each only when the manifest records it)."""
     if not manifest.is_file():
-        return None
-    attempts = [json.loads(line).get('mask_attempts') for line in manifest.read_text().splitlines()
-                if line.strip()]
-    attempts = [a for a in attempts if a is not None]
-    if not attempts:
-        return None
-    return 1 - len(attempts) / sum(attempts)
+        return {}
+    records = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    shares = {}
+    attempts = [r['mask_attempts'] for r in records if 'mask_attempts' in r]
+    if attempts:
+        shares['rejected'] = 1 - len(attempts) / sum(attempts)
+    dropped = [r['adherence_dropped'] for r in records if 'adherence_dropped' in r]
+    if dropped:
+        shares['adherence_dropped'] = sum(dropped) / (len(dropped) + sum(dropped))
+    return shares
 
 
 def mask_report(generated: Sequence[np.ndarray], training: Sequence[np.ndarray],
@@ -65,7 +70,7 @@ def mask_report(generated: Sequence[np.ndarray], training: Sequence[np.ndarray],
 def format_report(report: Dict[str, Dict[str, float]]) -> str:
     """The report as a Markdown table, one row per quantity."""
     keys = ['count', 'fg_fraction', 'fg_fraction_std', 'components', 'components_std',
-            'diversity', 'novelty_iou', 'copies', 'rejected']
+            'diversity', 'novelty_iou', 'copies', 'rejected', 'adherence_dropped']
     lines = ['| | generated | training |', '|---|---|---|']
     for key in keys:
         cells = [report[s].get(key) for s in ('generated', 'training')]

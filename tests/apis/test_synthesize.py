@@ -194,3 +194,52 @@ def test_the_tool_and_two_gloo_ranks_write_the_same_set(models, tmp_path):
     zero = tool(*image, '--num', 0, '--source-masks', tmp_path / 'one', '--out-dir',
                 tmp_path / 'four')
     assert zero.returncode == 2 and '--num must be a positive' in zero.stderr
+
+
+class FirstRoundFails:
+    """A stand-in adherence gate: every pair's first draw scores 0, later draws 1."""
+    min_dice = 0.5
+
+    def __init__(self, always_fail=False):
+        self.calls, self.always_fail = 0, always_fail
+
+    def describe(self):
+        return dict(kind='test gate')
+
+    def scores(self, images, labels):
+        self.calls += 1
+        return [0.0 if self.always_fail or self.calls == 1 else 1.0] * len(images)
+
+
+def test_the_adherence_gate_redraws_pairs_and_records_their_scores(models, tmp_path):
+    generator, masks = build(models)
+    settings = SynthesisSettings(num=3, seed=0, size=(16, 16), batch_size=3)
+    synthesize(str(tmp_path / 'gated'), generator, masks, settings, {}, progress=False,
+               gate=FirstRoundFails())
+    records = [json.loads(line) for line in
+               (tmp_path / 'gated' / 'manifest.jsonl').read_text().splitlines()]
+    assert [r['adherence_dice'] for r in records] == [[0.0, 1.0]] * 3
+    assert all(r['adherence_dropped'] == 1 and r['round'] == 1 for r in records)
+    run(models, tmp_path / 'plain', num=3, batch_size=3)
+    assert files(tmp_path / 'gated') != files(tmp_path / 'plain')  # redrawn from other streams
+    assert json.loads((tmp_path / 'gated' / 'synthesis.json').read_text())[
+        'adherence_gate'] == dict(kind='test gate')
+    with pytest.raises(RuntimeError, match='3 draws in a row scored below --min-dice 0.5'):
+        synthesize(str(tmp_path / 'never'), generator, masks, settings, {}, progress=False,
+                   gate=FirstRoundFails(always_fail=True), max_gate_rounds=3)
+
+
+def test_the_tool_filters_with_a_real_mmseg_segmentor(models, tmp_path):
+    from mmengine.config import Config
+    seg_config = REPO / 'configs' / 'segmentation' / 'unet_polyp_32.py'
+    segmentor = MODELS.build(Config.fromfile(str(seg_config)).model)
+    torch.save(dict(state_dict=segmentor.state_dict()), tmp_path / 'seg.pth')
+    image, mask = models['image'], models['mask']
+    result = tool(*image, '--num', 3, '--mask-config', mask[0], '--mask-ckpt', mask[1],
+                  '--out-dir', tmp_path / 'syn', '--filter-adherence', seg_config,
+                  tmp_path / 'seg.pth', '--min-dice', 0.0)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for line in
+               (tmp_path / 'syn' / 'manifest.jsonl').read_text().splitlines()]
+    assert len(records) == 3 and all(len(r['adherence_dice']) == 1 for r in records)
+    assert all(0.0 <= r['adherence_dice'][0] <= 1.0 for r in records)

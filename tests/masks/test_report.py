@@ -22,7 +22,8 @@ def test_report_on_known_masks(tmp_path):
     write_masks(training, [(0, 0, 16), (16, 16, 16)])
     write_masks(generated, [(0, 0, 16), (8, 8, 8), (20, 0, 4)])  # a copy and two new ones
     (generated / 'manifest.jsonl').write_text(
-        ''.join(json.dumps(dict(index=i, mask_attempts=a)) + '\n' for i, a in enumerate([1, 2, 1])))
+        ''.join(json.dumps(dict(index=i, mask_attempts=a, adherence_dropped=d)) + '\n'
+                for i, (a, d) in enumerate([(1, 0), (2, 1), (1, 0)])))
     result = subprocess.run([sys.executable, 'tools/analysis/mask_report.py', str(generated),
                              str(training), '--out', str(tmp_path / 'report'), '--size', '32'],
                             cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -32,6 +33,7 @@ def test_report_on_known_masks(tmp_path):
     assert gen['count'] == 3 and train['count'] == 2
     assert np.isclose(train['fg_fraction'], 0.25) and train['components'] == 1
     assert np.isclose(gen['copies'], 1 / 3) and np.isclose(gen['rejected'], 1 / 4)
+    assert np.isclose(gen['adherence_dropped'], 1 / 4)
     assert np.isclose(train['diversity'], 1.0)  # disjoint squares
     assert (tmp_path / 'report' / 'report.png').stat().st_size > 1000
     assert '| copies |' in result.stdout

@@ -1,7 +1,8 @@
 """Compare generated masks with training masks: foreground fraction and component counts,
 diversity (mean pairwise IoU), novelty (IoU with the nearest training mask: copies?), and the
-share that post-processing rejected (from the synthesis manifest). Prints a table; writes
-``report.md``, ``report.json`` and ``report.png`` (histograms and samples) into ``--out``.
+share that post-processing rejected and the adherence gate dropped (from the synthesis
+manifest). Prints a table; writes ``report.md``, ``report.json`` and ``report.png``
+(histograms and samples) into ``--out``.
 
     python tools/analysis/mask_report.py GENERATED TRAINING --out work_dirs/mask_report
 """
@@ -11,7 +12,7 @@ import os
 from pathlib import Path
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.masks.report import (format_report, mask_report, read_masks, rejection_share,
+from alignflow.masks.report import (dropped_shares, format_report, mask_report, read_masks,
                                     save_report_figure)
 
 
@@ -34,9 +35,7 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as err:
         raise SystemExit(f'mask_report: {err}')
     report = mask_report(generated, training, (args.size, args.size), args.copy_iou)
-    rejected = rejection_share(Path(args.generated) / 'manifest.jsonl')
-    if rejected is not None:
-        report['generated']['rejected'] = rejected
+    report['generated'].update(dropped_shares(Path(args.generated) / 'manifest.jsonl'))
     table = format_report(report)
     print(table)
     out.mkdir(parents=True, exist_ok=True)
