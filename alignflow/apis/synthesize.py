@@ -24,6 +24,7 @@ import os
 import random
 from abc import ABC, abstractmethod
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -160,7 +161,8 @@ class GeneratedMasks(MaskSource):
 
 class DatasetMasks(MaskSource):
     """Masks of an existing dataset (``folder/masks/*.png`` or ``folder/*.png``), each pair
-    picking one with its seed, optionally flipped and rotated (by 90 degrees) at random.
+    picking one with its seed, resized (nearest) to the pair size, optionally flipped and (for
+    square sizes) rotated by 90 degrees at random.
 
     Args:
         folder: the mask folder, or a dataset folder with ``masks/``.
@@ -180,6 +182,8 @@ class DatasetMasks(MaskSource):
             raise FileNotFoundError(f'--source-masks {self.folder} holds no mask files')
         self.seed = seed
         self.augment = augment
+        self.cache_size = 4096
+        self._labels: Dict[Tuple[Path, Size], np.ndarray] = {}
 
     def describe(self) -> dict:
         return dict(kind='dataset', folder=str(self.folder.resolve()), files=len(self.files),
@@ -188,27 +192,37 @@ class DatasetMasks(MaskSource):
     def read_folders(self) -> List[Path]:
         return [self.folder.parent if self.folder.name == 'masks' else self.folder]
 
+    def _label(self, path: Path, size: Size) -> np.ndarray:
+        """The binary mask of ``path`` at ``size`` (decoded once: a set of N pairs reuses its
+        source masks N / len(files) times)."""
+        key = (path, tuple(size))
+        if key not in self._labels:
+            mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            if mask is None:
+                raise ValueError(f'mask file {path} is unreadable (corrupt or not an image)')
+            mask = (mask > 127).astype(np.uint8) if mask.max() > 1 else mask.astype(np.uint8)
+            if len(self._labels) >= self.cache_size:
+                self._labels.pop(next(iter(self._labels)))
+            self._labels[key] = _resize_nearest(mask, size)
+        return self._labels[key]
+
     def masks(self, indices: Sequence[int], size: Size,
               rounds: Optional[Sequence[int]] = None) -> List[Tuple[np.ndarray, dict]]:
         out = []
         for i, round_ in zip(indices, rounds or [0] * len(indices)):
             draw = random.Random(pair_seed(self.seed, i, stream('pick', round_)))
             path = self.files[draw.randrange(len(self.files))]
-            mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-            if mask is None:
-                raise ValueError(f'mask file {path} is unreadable (corrupt or not an image)')
-            mask = (mask > 127).astype(np.uint8) if mask.max() > 1 else mask.astype(np.uint8)
-            ops = []
+            mask, ops = self._label(path, size), []
             if self.augment:
                 if draw.random() < 0.5:
                     mask, ops = mask[:, ::-1], ops + ['hflip']
                 if draw.random() < 0.5:
                     mask, ops = mask[::-1], ops + ['vflip']
-                turns = draw.randrange(4)
+                turns = draw.randrange(4) if size[0] == size[1] else 0
                 if turns:
                     mask, ops = np.rot90(mask, turns), ops + [f'rot90x{turns}']
-            label = _resize_nearest(np.ascontiguousarray(mask), size)
-            out.append((label, dict(mask_source='dataset', mask_file=path.name, augment=ops)))
+            out.append((np.ascontiguousarray(mask),
+                        dict(mask_source='dataset', mask_file=path.name, augment=ops)))
         return out
 
 
@@ -380,28 +394,45 @@ def synthesize(out_dir: str, generator, mask_source: MaskSource, settings: Synth
     todo = [i for i in range(settings.num) if i % world_size == rank and i not in done]
     bar = ProgressBar(len(todo)) if progress and rank == 0 and todo else None
     manifest = out / (f'manifest.rank{rank}.jsonl')
-    with open(manifest, 'a') as log:
+    # PNG encoding runs in a writer thread (cv2 releases the GIL) while the next batch is
+    # painted; a batch's manifest lines follow its files, so a pair is never recorded before
+    # both of its files exist.
+    with open(manifest, 'a') as log, ThreadPoolExecutor(1) as writer:
+        written = None
         for start in range(0, len(todo), settings.batch_size):
             batch = todo[start:start + settings.batch_size]
-            for index, (label, record, image) in zip(batch, _gated_batch(
-                    generator, mask_source, settings, batch, gate, max_gate_rounds)):
-                stem = _stem(index)
-                _write_pair(out, stem, np.ascontiguousarray(image[..., ::-1]), label * 255)
-                round_ = record['round']
-                log.write(json.dumps(dict(
-                    index=index, file=f'{stem}.png', seed=settings.seed,
-                    mask_seed=pair_seed(settings.seed, index, stream('mask', round_)),
-                    image_seed=pair_seed(settings.seed, index, stream('image', round_)),
-                    **record)) + '\n')
-            log.flush()
-            os.fsync(log.fileno())
-            if bar is not None:
-                for _ in batch:
-                    bar.update()
+            pairs = _gated_batch(generator, mask_source, settings, batch, gate, max_gate_rounds)
+            futures = [writer.submit(_write_pair, out, _stem(index),
+                                     np.ascontiguousarray(image[..., ::-1]), label * 255)
+                       for index, (label, _, image) in zip(batch, pairs)]
+            _finish(written, log, settings, bar)
+            written = (futures, [(index, record) for index, (_, record, _) in zip(batch, pairs)])
+        _finish(written, log, settings, bar)
     barrier()
     if rank == 0:
         _merge_manifests(out, settings.num)
     return dict(written=len(todo), skipped=len(done), total=settings.num)
+
+
+def _finish(written, log, settings: SynthesisSettings, bar) -> None:
+    """Wait for a batch's files, then log its pairs (flushed to disk) and advance the bar."""
+    if written is None:
+        return
+    futures, records = written
+    for future in futures:
+        future.result()
+    for index, record in records:
+        round_ = record['round']
+        log.write(json.dumps(dict(
+            index=index, file=f'{_stem(index)}.png', seed=settings.seed,
+            mask_seed=pair_seed(settings.seed, index, stream('mask', round_)),
+            image_seed=pair_seed(settings.seed, index, stream('image', round_)),
+            **record)) + '\n')
+    log.flush()
+    os.fsync(log.fileno())
+    if bar is not None:
+        for _ in records:
+            bar.update()
 
 
 def _merge_manifests(out: Path, num: int) -> None:
