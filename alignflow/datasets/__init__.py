@@ -5,13 +5,15 @@ from .references import (ReferenceSplit, build_reference_split, list_images, loa
                          read_reference_split, resolve_image_folder, save_reference_split,
                          split_references)
 from .retina import RetinalVesselDataset
+from .synthetic import RealSyntheticMix, SyntheticSegDataset
 from .toy import (TOY_RENDER_VERSION, ToyPolypDataset, toy_cache_dir, toy_sample_seed,
                   write_toy_dataset)
 from .toy_scene import ToyDomain, image_hw, render_toy_pair
 from .transforms import LoadBinaryMask, LoadCheckedImage
 
 __all__ = [
-    'IMG_EXTENSIONS', 'ImageMaskDataset', 'PolypDataset', 'RetinalVesselDataset',
+    'IMG_EXTENSIONS', 'ImageMaskDataset', 'PolypDataset', 'RealSyntheticMix',
+    'RetinalVesselDataset', 'SyntheticSegDataset',
     'TOY_RENDER_VERSION', 'ToyPolypDataset', 'toy_cache_dir', 'toy_sample_seed',
     'write_toy_dataset', 'ToyDomain', 'image_hw', 'render_toy_pair', 'LoadBinaryMask',
     'LoadCheckedImage', 'ReferenceSplit', 'build_reference_split', 'list_images', 'load_images',
