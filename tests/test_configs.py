@@ -52,7 +52,9 @@ def test_config_loads_and_builds_its_model(path, target, stage1_checkpoints):
     cfg = Config.fromfile(str(path))
     size = (cfg.img_size, cfg.img_size)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert set(resize_scales(cfg[loader].dataset.pipeline)) == {size}, loader
+        dataset = cfg[loader].dataset
+        dataset = dataset.real if dataset.type == 'RealSyntheticMix' else dataset
+        assert set(resize_scales(dataset.pipeline)) == {size}, loader
     if cfg.model.type == 'FewShotAlignment':
         assert cfg.model.reference_size == cfg.img_size
         assert Path(REPO / cfg.model.stage1_config).is_file()
