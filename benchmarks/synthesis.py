@@ -13,6 +13,7 @@ A benchmark, not a test: it asserts nothing. Results go to docs/benchmarks.md.
 
     python benchmarks/synthesis.py IMAGE_CONFIG IMAGE_CKPT --source-masks SOURCE \\
         --real TARGET_IMAGES [--num 200] [--batch-size 16] [--memory-num 100 2000]
+        [--overhead-only]
 """
 import argparse
 import json
@@ -53,6 +54,8 @@ def parse_args(argv=None):
     parser.add_argument('--num', type=int, default=200)
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--memory-num', nargs='*', type=int, default=[100, 2000])
+    parser.add_argument('--overhead-only', action='store_true',
+                        help='measure only the overhead over bare forwards (Euler 8, --num pairs)')
     parser.add_argument('--json')
     parser.add_argument('--child', nargs=2, help=argparse.SUPPRESS)  # out_dir num
     return parser.parse_args(argv)
@@ -105,6 +108,13 @@ def main():
                 if line.startswith('model name')), platform.processor())
     print(f'{os.cpu_count()} cores ({cpu}), torch threads {torch.get_num_threads()}; '
           f'{args.num} pairs at {size[0]}x{size[1]}, batch {args.batch_size}')
+    if args.overhead_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            seconds = paint_set(generator, size, args, 'EulerSolver', 8, tmp)
+        bare = bare_forward_time(generator, size, args, 8)
+        print(f'tool overhead, Euler 8 steps, {args.num} pairs: {seconds:.2f} s against '
+              f'{bare:.2f} s of bare forwards ({100 * (seconds / bare - 1):+.1f}%)')
+        return
     extractor, identity = build_feature_space('randomconv')
     real = FeatureCache().get_or_compute(list_images(args.real, 'real folder'), extractor,
                                          identity, size, progress=False)
