@@ -4,12 +4,13 @@ from .flow_loss_metric import FlowMatchingLossMetric
 from .generation_metric import GenerationMetric
 from .generation_metrics import (AVAILABLE_METRICS, compute_generation_metrics, metric_names,
                                  minimum_set_size)
-from .mask_adherence import AdherenceGate, lesion_dice_iou, score_segmentor
+from .mask_adherence import (AdherenceGate, PerImageLesionMetric, lesion_dice_iou,
+                             score_segmentor)
 from .mask_metric import MaskStatisticsMetric
 
 __all__ = ['AdherenceGate', 'AVAILABLE_METRICS', 'FEATURE_SPACES', 'FeatureCache',
-           'FlowMatchingLossMetric',
-           'GenerationMetric', 'MaskStatisticsMetric', 'build_feature_space',
+           'FlowMatchingLossMetric', 'GenerationMetric', 'MaskStatisticsMetric',
+           'PerImageLesionMetric', 'build_feature_space',
            'compute_generation_metrics',
            'extract_features', 'folder_fingerprint', 'lesion_dice_iou', 'metric_names',
            'minimum_set_size', 'score_segmentor']

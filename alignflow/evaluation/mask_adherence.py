@@ -8,6 +8,9 @@ over classes instead, which hides per-image failures behind the background class
 from typing import Dict, Iterable, Optional, Tuple
 
 import torch
+from mmengine.evaluator import BaseMetric
+
+from alignflow.registry import METRICS
 
 
 def lesion_dice_iou(pred: torch.Tensor, target: torch.Tensor,
@@ -100,3 +103,37 @@ class AdherenceGate:
         predictions = self.model.test_step(dict(inputs=inputs, data_samples=samples))
         return [lesion_dice_iou(p.pred_sem_seg.data[0].cpu(), t)[0]
                 for p, t in zip(predictions, targets)]
+
+
+@METRICS.register_module()
+class PerImageLesionMetric(BaseMetric):
+    """The polyp literature's segmentation scores: Dice and IoU of the foreground per image,
+    averaged over images (as PraNet's evaluation computes "mean Dice"). Reported next to
+    mmseg's ``IoUMetric``, whose ``mDice``/``mIoU`` pool pixels over the dataset and average
+    over classes, background included, so the two are not interchangeable:
+    ``lesion/dice_per_image``, ``lesion/iou_per_image``, ``lesion/dice_per_image_std`` and
+    ``lesion/found`` (share of images with Dice >= 0.5). An image with an empty mask and an
+    empty prediction scores 1.
+
+    Args:
+        foreground: the label scored.
+    """
+
+    default_prefix = 'lesion'
+
+    def __init__(self, foreground: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.foreground = foreground
+
+    def process(self, data_batch, data_samples) -> None:
+        for sample in data_samples:
+            pred = sample['pred_sem_seg']['data'][0].cpu()
+            target = sample['gt_sem_seg']['data'][0].cpu().to(pred.dtype)
+            self.results.append(lesion_dice_iou(pred, target, self.foreground))
+
+    def compute_metrics(self, results) -> Dict[str, float]:
+        dice = torch.tensor([d for d, _ in results], dtype=torch.float64)
+        return dict(dice_per_image=float(dice.mean()),
+                    iou_per_image=float(sum(i for _, i in results) / len(results)),
+                    dice_per_image_std=float(dice.std(unbiased=False)),
+                    found=float((dice >= 0.5).double().mean()))

@@ -29,7 +29,10 @@ model = dict(data_preprocessor=dict(size=crop_size))
 train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=16, dataset=dict(indices=None, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='IoUMetric', iou_metrics=['mIoU', 'mDice'])
+# mmseg's IoUMetric (pixels pooled over the set, classes averaged) and the polyp literature's
+# per-image Dice/IoU of the lesion, each under its own name.
+val_evaluator = [dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice']),
+                 dict(type='PerImageLesionMetric')]
 test_evaluator = val_evaluator
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4))

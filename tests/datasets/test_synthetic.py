@@ -68,4 +68,5 @@ def test_the_syn_segmentation_config_trains_on_the_mix(folders, tmp_path):
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     log = next(tmp_path.glob('*/*.log')).read_text()
-    assert 'mDice' in log and (tmp_path / 'iter_2.pth').is_file()
+    assert 'mDice' in log and 'lesion/dice_per_image' in log
+    assert (tmp_path / 'iter_2.pth').is_file()

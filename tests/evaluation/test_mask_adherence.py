@@ -114,3 +114,22 @@ def test_tool_names_a_missing_segmentor_checkpoint(tmp_path):
     pairs = write_pairs(tmp_path / 'pairs', [(10, 10)], [0])
     with pytest.raises(FileNotFoundError, match=r'python tools/train.py .*unet_polyp_32'):
         load_tool().main([str(SEG_CONFIG), str(tmp_path / 'none.pth'), f'pairs={pairs}'])
+
+
+def test_per_image_lesion_metric_averages_images_not_pixels():
+    from alignflow.evaluation import PerImageLesionMetric
+
+    def sample(pred, target):
+        return dict(pred_sem_seg=dict(data=pred[None]), gt_sem_seg=dict(data=target[None]))
+
+    big, small = torch.zeros(8, 8, dtype=torch.long), torch.zeros(8, 8, dtype=torch.long)
+    big[:6, :6] = 1  # 36 pixels, found
+    small[0, 0] = 1  # 1 pixel, missed
+    metric = PerImageLesionMetric()
+    metric.process({}, [sample(big, big), sample(torch.zeros_like(small), small),
+                        sample(torch.zeros_like(small), torch.zeros_like(small))])
+    results = metric.evaluate(3)
+    # pooled pixels would give Dice 72/73; per image it is (1 + 0 + 1) / 3
+    assert results['lesion/dice_per_image'] == pytest.approx(2 / 3)
+    assert results['lesion/iou_per_image'] == pytest.approx(2 / 3)
+    assert results['lesion/found'] == pytest.approx(2 / 3)
