@@ -72,6 +72,7 @@ class GenerationMetric(BaseMetric):
                              'images of the source domain, e.g. the stage-1 training set)')
         self.c2st_source = c2st_source
         self.c2st_seeds, self.c2st_steps = tuple(c2st_seeds), c2st_steps
+        self._c2st: Dict[tuple, C2ST] = {}
         self.extractor, self.extractor_id = build_feature_space(feature_space, weights)
         self._size = None
 
@@ -106,8 +107,10 @@ class GenerationMetric(BaseMetric):
         metrics = compute_generation_metrics(fake, real, distances, self.feature_space,
                                              kid_subsets=self.kid_subsets)
         if 'c2st' in self.measures:
-            c2st = C2ST(_image_files(self.c2st_source), paths, self._size, self.c2st_seeds,
-                        self.c2st_steps)
+            if self._size not in self._c2st:  # built (or loaded) once per run and size
+                self._c2st[self._size] = C2ST(_image_files(self.c2st_source), paths,
+                                              self._size, self.c2st_seeds, self.c2st_steps)
+            c2st = self._c2st[self._size]
             images = torch.from_numpy(np.stack([image for *_, image in results]))
             metrics.update(c2st.report(images.float() / 127.5 - 1))
         real_hf = FeatureCache().get_or_compute(paths, HighFrequencyEnergy(), 'hf_energy',

@@ -247,3 +247,17 @@ def test_the_tool_filters_with_a_real_mmseg_segmentor(models, tmp_path):
                (tmp_path / 'syn' / 'manifest.jsonl').read_text().splitlines()]
     assert len(records) == 3 and all(len(r['adherence_dice']) == 1 for r in records)
     assert all(0.0 <= r['adherence_dice'][0] <= 1.0 for r in records)
+
+
+def test_a_checkpoint_of_the_wrong_model_type_is_named_from_its_stored_config(models,
+                                                                             tmp_path):
+    from mmengine.config import Config
+    mask_cfg, mask_ckpt = models['mask']
+    state = torch.load(mask_ckpt, weights_only=False)
+    state['meta'] = dict(cfg=Config.fromfile(mask_cfg).pretty_text)  # as mmengine saves it
+    torch.save(state, tmp_path / 'mask_run.pth')
+    image_model = Config.fromfile(models['image'][0]).model
+    with pytest.raises(ValueError, match=r'mask_run.pth is a mask generator \(MaskFlow\)'):
+        load_image_generator(image_model, str(tmp_path / 'mask_run.pth'))
+    with pytest.raises(ValueError, match='builds a .EncoderDecoder. model, not an image'):
+        load_image_generator(dict(type='EncoderDecoder'), models['image'][1], 'seg.py')

@@ -168,3 +168,17 @@ def test_eval_tool_writes_nothing_into_the_folders_it_reads(tmp_path):
                       '--out', real / 'metrics.json')
     assert result.returncode != 0 and 'only reads' in result.stderr
     assert not (real / 'metrics.json').exists()
+
+
+def test_c2st_needs_a_source_and_the_tool_reports_it(tmp_path):
+    real = write_folder(tmp_path / 'target', 8, shift=60, seed=2)
+    with pytest.raises(ValueError, match="'c2st' but no c2st_source"):
+        GenerationMetric(real=str(real), feature_space='statistics', measures=('kid', 'c2st'))
+    source = write_folder(tmp_path / 'source', 8, seed=3)
+    fake = write_folder(tmp_path / 'fake', 6, seed=4)  # source-like: mostly called source
+    result = run_tool(fake, real, '--metrics', 'kid', '--feature-space', 'statistics',
+                      '--c2st-source', source, '--c2st-seeds', '1', '--out',
+                      tmp_path / 'metrics.json')
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads((tmp_path / 'metrics.json').read_text())
+    assert data['c2st_accuracy'] > 0.9 and data['c2st_target_share'] < 0.5
