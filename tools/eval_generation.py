@@ -11,7 +11,6 @@ an internet connection); other feature spaces report the same distances under th
 """
 import argparse
 import json
-import os
 from pathlib import Path
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
@@ -22,6 +21,7 @@ from alignflow.evaluation import (AVAILABLE_METRICS, FEATURE_SPACES, FeatureCach
 from alignflow.evaluation.c2st import C2ST
 from alignflow.evaluation.feature_extraction import image_size_summary
 from alignflow.features import InceptionWeightsUnavailable
+from alignflow.utils.atomic_io import write_text_atomic
 from alignflow.utils import register_all_modules
 
 
@@ -123,12 +123,8 @@ def main(argv=None):
                    real_size=list(real_size))
     print('\n' + format_table(results))
     if args.out is not None:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f'.{out.name}.{os.getpid()}.tmp')
-        tmp.write_text(json.dumps(results, indent=2))
-        os.replace(tmp, out)
-        print(f'written {out}')
+        write_text_atomic(json.dumps(results, indent=2), args.out)
+        print(f'written {args.out}')
     return results
 
 

@@ -38,7 +38,7 @@ from mmengine.utils import ProgressBar
 from alignflow.datasets.image_mask import IMG_EXTENSIONS
 from alignflow.masks import MaskRejected
 from alignflow.models.generators.data_preprocessor import encode_mask
-from alignflow.utils.image_io import write_png_atomic
+from alignflow.utils.atomic_io import write_png_atomic, write_text_atomic
 from alignflow.utils.output_folder import claim_output_folder
 from alignflow.version import __version__
 
@@ -281,12 +281,6 @@ def completed_pairs(out_dir: Path) -> Dict[int, dict]:
     return done
 
 
-def _write_json_atomic(path: Path, data) -> None:
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    tmp.write_text(json.dumps(data, indent=1, default=str) + '\n')
-    os.replace(tmp, path)
-
-
 def _write_pair(out: Path, stem: str, image_bgr: np.ndarray, mask: np.ndarray) -> None:
     """Both files of a pair, or neither: a failed mask write (a full disk) removes the image."""
     image_path, mask_path = out / 'images' / f'{stem}.png', out / 'masks' / f'{stem}.png'
@@ -388,7 +382,8 @@ def synthesize(out_dir: str, generator, mask_source: MaskSource, settings: Synth
                             overwrite)
         for sub in ('images', 'masks'):
             (out / sub).mkdir(exist_ok=True)
-        _write_json_atomic(out / PROVENANCE, dict(run, num=settings.num))
+        write_text_atomic(json.dumps(dict(run, num=settings.num), indent=1, default=str) + '\n',
+                          out / PROVENANCE)
     barrier()
     done = completed_pairs(out)
     todo = [i for i in range(settings.num) if i % world_size == rank and i not in done]
@@ -439,8 +434,6 @@ def _merge_manifests(out: Path, num: int) -> None:
     """One ``manifest.jsonl``, sorted by index, from the per-rank logs (then removed)."""
     records = completed_pairs(out)
     lines = ''.join(json.dumps(records[i]) + '\n' for i in sorted(records) if i < num)
-    tmp = out / f'.{MANIFEST}.{os.getpid()}.tmp'
-    tmp.write_text(lines)
-    os.replace(tmp, out / MANIFEST)
+    write_text_atomic(lines, out / MANIFEST)
     for path in out.glob('manifest.rank*.jsonl'):
         path.unlink()

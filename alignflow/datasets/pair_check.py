@@ -17,6 +17,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 from PIL import Image
 
+from alignflow.utils.atomic_io import write_text_atomic
+
 from .transforms import check_binary_mask
 
 Pair = Tuple[str, str]
@@ -96,10 +98,7 @@ def check_pairs(pairs: Sequence[Pair], cache_dir: Optional[Path] = None,
     if passed:
         current = set(keys)
         record = {k: True for k in known if k in current} | passed
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f'.{cache.name}.{os.getpid()}.tmp')
-        tmp.write_text(json.dumps(record))
-        os.replace(tmp, cache)
+        write_text_atomic(json.dumps(record), cache)
     if problems:
         bad = sum(1 for found in results if found)
         raise ValueError(f'{bad} of {len(pairs)} image-mask pairs under {", ".join(roots)} '

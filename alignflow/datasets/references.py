@@ -11,7 +11,6 @@ num_heldout, ...)`` (the arguments of :func:`build_reference_split`);
 references to the model's reward bank and the held-out images to the metrics.
 """
 import json
-import os
 import random
 import warnings
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 import torch
+
+from alignflow.utils.atomic_io import write_text_atomic
 
 from .image_mask import IMG_EXTENSIONS
 
@@ -190,12 +191,8 @@ def save_reference_split(split: ReferenceSplit, path: PathLike,
                          spec: Optional[dict] = None) -> None:
     """Record a split as JSON (``spec``: the config's ``reference_split``; ``references`` and
     ``heldout``: the image paths), written under a temporary name and renamed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = dict(spec=spec, **split.to_dict())
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    tmp.write_text(json.dumps(record, indent=1, default=str) + '\n')
-    os.replace(tmp, path)
+    write_text_atomic(json.dumps(record, indent=1, default=str) + '\n', path)
 
 
 def read_reference_split(path: PathLike) -> ReferenceSplit:

@@ -17,6 +17,7 @@ the resolution, the seeds and the recipe. The network and its training loop are 
 (about 40 lines): no library provides a two-sample classifier on image folders.
 """
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
@@ -26,6 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from alignflow.utils.atomic_io import write_bytes_atomic
 
 from .feature_extraction import folder_fingerprint
 
@@ -144,11 +147,10 @@ class C2ST:
             self.models.append(model)
             self.accuracies.append(accuracy)
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f'.{cache.name}.{os.getpid()}.tmp')
+            buffer = io.BytesIO()
             torch.save(dict(models=[m.state_dict() for m in self.models],
-                            accuracies=self.accuracies), tmp)
-            os.replace(tmp, cache)
+                            accuracies=self.accuracies), buffer)
+            write_bytes_atomic(buffer.getvalue(), cache)
 
     def target_shares(self, images: torch.Tensor) -> List[float]:
         """Per classifier, the share of (N, 3, H, W) images in [-1, 1] it calls target."""

@@ -1,4 +1,5 @@
 """A report on generated masks against the training masks: are they alike, varied, new?"""
+import io
 import json
 from pathlib import Path
 from typing import Dict, List, Sequence
@@ -7,6 +8,7 @@ import cv2
 import numpy as np
 
 from alignflow.datasets.image_mask import IMG_EXTENSIONS
+from alignflow.utils.atomic_io import write_bytes_atomic
 from .statistics import (component_count, flatten_masks, foreground_fraction,
                          mean_pairwise_iou, nearest_iou)
 
@@ -112,7 +114,7 @@ def save_report_figure(generated, training, path: Path, num_samples: int = 16) -
     axes[2].set_title('generated (top) | training (bottom)')
     axes[2].axis('off')
     fig.tight_layout()
-    tmp = path.with_name(f'.{path.stem}.tmp.png')
-    fig.savefig(tmp, dpi=100)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format='png', dpi=100)
     plt.close(fig)
-    tmp.replace(path)
+    write_bytes_atomic(buffer.getvalue(), path)

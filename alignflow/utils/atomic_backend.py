@@ -8,30 +8,14 @@ MB). ``AtomicLocalBackend`` extends it, through mmengine's own extension point
 ``CheckpointHook(backend_args=dict(backend='local_atomic'))`` (the schedule bases set it) saves
 checkpoints through it.
 """
-import os
-import os.path as osp
 from pathlib import Path
 from typing import Union
 
 from mmengine.fileio import LocalBackend, register_backend
 
+from .atomic_io import write_bytes_atomic
+
 BACKEND_NAME = 'local_atomic'
-
-
-def write_bytes_atomic(data: bytes, path: Union[str, Path]) -> None:
-    """Write ``data`` to ``path`` (parents created) via a temporary file and a rename."""
-    path = str(path)
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    tmp = osp.join(osp.dirname(path), f'.{osp.basename(path)}.{os.getpid()}.tmp')
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 class AtomicLocalBackend(LocalBackend):

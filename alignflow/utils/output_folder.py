@@ -8,11 +8,12 @@ the same run resumes, while another run (another config or checkpoint) would mix
 syntheses in one folder and is refused too.
 """
 import json
-import os
 import shutil
 import time
 from pathlib import Path
 from typing import Iterable, List, Optional, Union
+
+from .atomic_io import write_text_atomic
 
 MARKER_NAME = '.alignflow_output.json'
 PAIR_FOLDERS = ('images', 'masks')
@@ -99,7 +100,5 @@ def claim_output_folder(folder: PathLike, writer: str, run: dict,
                     shutil.rmtree(folder / name, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     record = dict(writer=writer, run=run, time=time.strftime('%Y-%m-%d %H:%M:%S'))
-    tmp = folder / f'.{MARKER_NAME}.{os.getpid()}.tmp'
-    tmp.write_text(json.dumps(record, indent=1, default=str) + '\n')
-    os.replace(tmp, marker)
+    write_text_atomic(json.dumps(record, indent=1, default=str) + '\n', marker)
     return folder

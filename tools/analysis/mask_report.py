@@ -8,12 +8,12 @@ manifest). Prints a table; writes ``report.md``, ``report.json`` and ``report.pn
 """
 import argparse
 import json
-import os
 from pathlib import Path
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.masks.report import (dropped_shares, format_report, mask_report, read_masks,
                                     save_report_figure)
+from alignflow.utils.atomic_io import write_text_atomic
 
 
 def main(argv=None):
@@ -38,11 +38,8 @@ def main(argv=None):
     report['generated'].update(dropped_shares(Path(args.generated) / 'manifest.jsonl'))
     table = format_report(report)
     print(table)
-    out.mkdir(parents=True, exist_ok=True)
     for name, text in (('report.md', table + '\n'), ('report.json', json.dumps(report, indent=1))):
-        tmp = out / f'.{name}.{os.getpid()}.tmp'
-        tmp.write_text(text)
-        os.replace(tmp, out / name)
+        write_text_atomic(text, out / name)
     save_report_figure(generated, training, out / 'report.png')
     print(f'written {out}/report.md, report.json, report.png')
     return report

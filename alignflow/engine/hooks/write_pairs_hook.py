@@ -8,7 +8,7 @@ from mmengine.dist import barrier, get_rank, is_main_process
 from mmengine.hooks import Hook
 
 from alignflow.registry import HOOKS
-from alignflow.utils.image_io import write_png_atomic
+from alignflow.utils.atomic_io import write_png_atomic
 from alignflow.utils.output_folder import claim_output_folder, data_folders_of
 
 

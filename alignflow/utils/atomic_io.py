@@ -1,0 +1,52 @@
+"""Write files whole or not at all: a temporary name beside the destination, then a rename.
+
+One owner for every file AlignFlow writes (records, manifests, caches, PNG pairs, reports and,
+through :mod:`alignflow.utils.atomic_backend`, checkpoints): a killed run or a full disk
+leaves the previous file or none, never a part of one.
+"""
+import os
+from pathlib import Path
+from typing import Union
+
+import cv2
+import numpy as np
+
+PathLike = Union[str, Path]
+
+
+def write_bytes_atomic(data: bytes, path: PathLike) -> None:
+    """Write ``data`` to ``path`` (parents created) via ``.<name>.<pid>.tmp`` and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text_atomic(text: str, path: PathLike, encoding: str = 'utf-8') -> None:
+    """:func:`write_bytes_atomic` of ``text``."""
+    write_bytes_atomic(text.encode(encoding), path)
+
+
+def write_png_atomic(path: PathLike, image: np.ndarray) -> None:
+    """Write ``image`` (H, W) or (H, W, 3) BGR uint8 to ``path`` as PNG, atomically.
+
+    Raises:
+        OSError: naming the path, when the image cannot be encoded or written.
+    """
+    ok, encoded = cv2.imencode('.png', image)
+    if not ok:
+        raise OSError(f'could not encode {path} as PNG (an image of shape {image.shape}, '
+                      f'{image.dtype})')
+    try:
+        write_bytes_atomic(encoded.tobytes(), path)
+    except OSError as error:
+        raise OSError(f'could not write {path}: check that {Path(path).parent} is writable and '
+                      f'has space left ({error})') from error
