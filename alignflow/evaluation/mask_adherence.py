@@ -7,8 +7,11 @@ over classes instead, which hides per-image failures behind the background class
 """
 from typing import Dict, Iterable, Optional, Tuple
 
+import cv2
+import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
+from mmseg.structures import SegDataSample
 
 from alignflow.registry import METRICS
 
@@ -86,9 +89,6 @@ class AdherenceGate:
     @torch.no_grad()
     def scores(self, images_rgb, labels) -> list:
         """Lesion Dice of each pair: images (B, H, W, 3) uint8 RGB, labels (B, H, W) {0, 1}."""
-        import cv2
-        import numpy as np
-        from mmseg.structures import SegDataSample
         inputs, samples, targets = [], [], []
         for image, label in zip(images_rgb, labels):
             bgr = np.ascontiguousarray(image[..., ::-1])

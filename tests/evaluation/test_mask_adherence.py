@@ -133,3 +133,9 @@ def test_per_image_lesion_metric_averages_images_not_pixels():
     assert results['lesion/dice_per_image'] == pytest.approx(2 / 3)
     assert results['lesion/iou_per_image'] == pytest.approx(2 / 3)
     assert results['lesion/found'] == pytest.approx(2 / 3)
+
+
+def test_the_adherence_gate_refuses_a_dice_outside_zero_one():
+    from alignflow.evaluation import AdherenceGate
+    with pytest.raises(ValueError, match='--min-dice must be in'):
+        AdherenceGate(torch.nn.Identity(), min_dice=1.5)
