@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 from alignflow.registry import RUNNERS
 from alignflow.utils import prepare_launcher, register_all_modules
 from .reference_split import metric_cfgs, prepare_reference_split
+from .segmentation import apply_synthetic_mix, drop_missing_pretrained
 
 
 def load_config(path: str, launcher: str = 'none', cfg_options: Optional[dict] = None,
@@ -27,11 +28,15 @@ def load_config(path: str, launcher: str = 'none', cfg_options: Optional[dict] =
 
 def build_runner(cfg: Config) -> Runner:
     """Register every module, adapt the launcher (gloo on CPU), build the reference split of a
-    stage-2 config (:func:`prepare_reference_split`) and build the runner."""
+    stage-2 config (:func:`prepare_reference_split`), mix in a segmentor's synthetic pairs and
+    drop pretrained weights it does not have (:mod:`alignflow.apis.segmentation`), and build
+    the runner."""
     register_all_modules(init_default_scope=False)
     prepare_launcher(cfg, cfg.launcher)
     prepare_reference_split(cfg)
     fill_c2st_source(cfg)
+    apply_synthetic_mix(cfg)
+    drop_missing_pretrained(cfg)
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
 
 

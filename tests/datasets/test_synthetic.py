@@ -58,8 +58,8 @@ def test_the_syn_segmentation_config_trains_on_the_mix(folders, tmp_path):
     real, synthetic = folders
     command = [sys.executable, 'tools/train.py', 'configs/segmentation/unet_polyp_32_syn.py',
                '--work-dir', str(tmp_path), '--cfg-options',
-               f'train_dataloader.dataset.real.data_root={real}',
-               f'train_dataloader.dataset.synthetic.data_root={synthetic}',
+               f'train_dataloader.dataset.data_root={real}',
+               f'synthetic_mix.data_root={synthetic}',
                f'val_dataloader.dataset.data_root={real}', 'train_dataloader.batch_size=4',
                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
                'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
@@ -70,3 +70,4 @@ def test_the_syn_segmentation_config_trains_on_the_mix(folders, tmp_path):
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert 'mDice' in log and 'lesion/dice_per_image' in log
     assert (tmp_path / 'iter_2.pth').is_file()
+    assert any('RealSyntheticMix' in p.read_text() for p in tmp_path.rglob('*.py'))

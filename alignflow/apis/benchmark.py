@@ -1,0 +1,466 @@
+"""The paper's evaluation protocol as cached, named artefacts (what ``tools/benchmark.py`` runs).
+
+A protocol config names a source dataset, a stage-1 config, targets (each with a stage-2
+config, shots and reference draws), the arms to compare, segmentors and seeds::
+
+    source = dict(data_root='data/Kvasir-SEG', ann_file=None, type='PolypDataset')
+    stage1 = dict(config='configs/alignflow/polyp_stage1.py', checkpoint=None, cfg_options={})
+    mask_generator = dict(config='configs/maskflow/polyp_mask.py')   # for 'aligned_generated_masks'
+    targets = [dict(name='clinicdb', folder='data/CVC-ClinicDB', num_heldout=100, shots=5,
+                    draws=[0, 1, 2], alignment=dict(config='configs/alignflow/clinicdb_5shot.py'))]
+    arms = ['real', 'stage1', 'aligned', 'aligned_generated_masks']
+    segmentors = [dict(name='unet', config='configs/segmentation/unet_polyp_64.py')]
+    seeds = [0, 1, 2]
+    pair_draws_with_seeds = True   # seed i uses draw i (else every draw with every seed)
+    synthesis = dict(synthetic_ratio=1.0, seed=0, batch_size=32, num_steps=None, augment=True)
+    distances = dict(feature_space='randomconv', c2st_seeds=3, c2st_steps=300)
+
+Segmentors train on the real source pairs (plus a synthetic set for every arm but ``real``)
+and are tested on the target's held-out images (never its references). Work dir layout, each
+step done once its ``artefact.json`` exists (an interrupted training resumes from its last
+checkpoint, an interrupted synthesis from its last pair)::
+
+    stage1/  mask_generator/  synthetic/stage1/
+    <target>/heldout.txt  <target>/align_k<shots>_draw<d>/
+    <target>/synthetic/<arm>_k<shots>_draw<d>/
+    <target>/seg/<segmentor>/<arm>[_k<shots>_draw<d>]/seed<s>/
+    results.csv  results.md
+"""
+import copy
+import csv
+import io
+import json
+import os.path as osp
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.config import Config
+from mmengine.dist import barrier, get_dist_info
+
+from alignflow.utils.atomic_io import write_text_atomic
+from .reference_split import metric_cfgs
+
+ARMS = ('real', 'stage1', 'aligned', 'aligned_generated_masks')
+ARTEFACT = 'artefact.json'
+TABLE_METRICS = (('mDice', 'mDice'), ('mIoU', 'mIoU'),
+                 ('lesion/dice_per_image', 'lesion Dice (per image)'),
+                 ('lesion/iou_per_image', 'lesion IoU (per image)'))
+SYNTHESIS_METRICS = (('kid', 'kd_'), ('mmd', 'mmd'), ('c2st_target_share', 'c2st_target_share'))
+
+
+@dataclass(frozen=True)
+class SegRun:
+    """One segmentor training: ``arm`` with the synthetic set of ``draw`` (None for the arms
+    without one), seeded ``seed``."""
+    target: str
+    segmentor: str
+    arm: str
+    draw: Optional[int]
+    seed: int
+
+    @property
+    def arm_dir(self) -> str:
+        return self.arm if self.draw is None else f'{self.arm}_draw{self.draw}'
+
+
+def _check_config(path: str, what: str) -> str:
+    if not path or not osp.isfile(path):
+        raise FileNotFoundError(f'protocol {what}: config {path!r} does not exist')
+    return path
+
+
+def check_protocol(protocol: Config) -> None:
+    """Every mistake a protocol can hold, before any training starts (names the key)."""
+    for key in ('source', 'stage1', 'targets', 'segmentors', 'seeds'):
+        if not protocol.get(key):
+            raise ValueError(f'{protocol.filename}: the protocol needs `{key}`')
+    if not osp.isdir(protocol.source.get('data_root', '')):
+        raise FileNotFoundError(f'source.data_root={protocol.source.get("data_root")!r} is '
+                                'not a folder; point it at the real source pairs')
+    _check_config(protocol.stage1.get('config'), 'stage1')
+    checkpoint = protocol.stage1.get('checkpoint')
+    if checkpoint and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'stage1.checkpoint={checkpoint!r} does not exist; drop it to '
+                                'train stage 1 in the protocol')
+    arms = list(protocol.get('arms', ARMS))
+    unknown = sorted(set(arms) - set(ARMS))
+    if unknown:
+        raise ValueError(f'arms {unknown} are unknown; choose from {list(ARMS)}')
+    if 'aligned_generated_masks' in arms:
+        if not protocol.get('mask_generator'):
+            raise ValueError("arm 'aligned_generated_masks' needs `mask_generator = "
+                             "dict(config=...)`; add it or drop the arm")
+        _check_config(protocol.mask_generator.get('config'), 'mask_generator')
+    ratio = protocol.get('synthesis', {}).get('synthetic_ratio', 1.0)
+    if not isinstance(ratio, (int, float)) or ratio <= 0:
+        raise ValueError(f'synthesis.synthetic_ratio must be > 0 (synthetic pairs per real '
+                         f'pair), got {ratio!r}')
+    names = set()
+    for target in protocol.targets:
+        name = target.get('name')
+        if not name or name in names:
+            raise ValueError(f'every target needs a distinct name, got {name!r}')
+        names.add(name)
+        if not osp.isdir(target.get('folder', '')):
+            raise FileNotFoundError(f'target {name}: folder {target.get("folder")!r} does not '
+                                    'exist')
+        if {'aligned', 'aligned_generated_masks'} & set(arms):
+            _check_config(target.get('alignment', {}).get('config'), f'target {name} alignment')
+            if not target.get('draws'):
+                raise ValueError(f'target {name}: the aligned arms need `draws`')
+            if protocol.get('pair_draws_with_seeds', False) and \
+                    len(target.draws) != len(protocol.seeds):
+                raise ValueError(f'target {name}: pair_draws_with_seeds needs as many draws '
+                                 f'({len(target.draws)}) as seeds ({len(protocol.seeds)})')
+    seg_names = [s.get('name') for s in protocol.segmentors]
+    if len(set(seg_names)) != len(seg_names) or not all(seg_names):
+        raise ValueError(f'every segmentor needs a distinct name, got {seg_names}')
+    for seg in protocol.segmentors:
+        _check_config(seg.get('config'), f'segmentor {seg.name}')
+
+
+def seg_runs(protocol: Config) -> List[SegRun]:
+    """Every segmentor training of the protocol, in the order they run."""
+    arms = list(protocol.get('arms', ARMS))
+    runs = []
+    for target in protocol.targets:
+        for seg in protocol.segmentors:
+            for arm in arms:
+                if arm in ('real', 'stage1'):
+                    pairs = [(None, s) for s in protocol.seeds]
+                elif protocol.get('pair_draws_with_seeds', False):
+                    pairs = list(zip(target.draws, protocol.seeds))
+                else:
+                    pairs = [(d, s) for d in target.draws for s in protocol.seeds]
+                runs += [SegRun(target.name, seg.name, arm, d, s) for d, s in pairs]
+    return runs
+
+
+class Protocol:
+    """Runs (or re-reads) every step of a protocol in ``work_dir``.
+
+    Args:
+        protocol: the protocol config (see the module docstring).
+        work_dir: where the artefacts live.
+        launcher: ``'none'`` or ``'pytorch'`` (every training uses all ranks).
+        log: where progress lines go.
+    """
+
+    def __init__(self, protocol: Config, work_dir: str, launcher: str = 'none',
+                 log: Callable[[str], None] = print):
+        check_protocol(protocol)
+        self.protocol = protocol
+        self.work_dir = Path(work_dir)
+        self.launcher = launcher
+        self.log = log
+
+    @property
+    def rank(self) -> int:
+        return get_dist_info()[0]
+
+    # -- artefacts -------------------------------------------------------------------------
+    def _done(self, step_dir: Path) -> Optional[dict]:
+        path = step_dir / ARTEFACT
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def _finish(self, step_dir: Path, record: dict) -> dict:
+        if self.rank == 0:
+            write_text_atomic(json.dumps(record, indent=2), step_dir / ARTEFACT)
+        barrier()
+        return record
+
+    # -- training --------------------------------------------------------------------------
+    def _config(self, path: str, work_dir: Path, cfg_options: Optional[dict]) -> Config:
+        from .runner import load_config
+        cfg = load_config(path, self.launcher, copy.deepcopy(cfg_options) or None,
+                          str(work_dir))
+        cfg.resume, cfg.load_from = True, None
+        # One visualizer per run (mmengine keeps instances by name across runners).
+        cfg.visualizer = dict(cfg.get('visualizer', {}), name=f'visualizer_{work_dir}')
+        return cfg
+
+    def _source_dataset(self, dataset: dict) -> dict:
+        """The protocol's source pairs in place of a config's dataset (its pipeline and
+        ``indices`` kept): ``source`` = dict(data_root, ann_file=None, type='PolypDataset')."""
+        source = dict(type='PolypDataset', ann_file=None)
+        source.update(self.protocol.source)
+        for key in ('pipeline', 'indices'):
+            if key in dataset:
+                source[key] = dataset[key]
+        return source
+
+    def _point_at_source(self, cfg: Config) -> None:
+        """Train and validate a generator on the protocol's source pairs."""
+        for loader in ('train_dataloader', 'val_dataloader'):
+            dataset = (cfg.get(loader) or {}).get('dataset')
+            if dataset is not None:
+                cfg[loader].dataset = self._source_dataset(dataset)
+        for metric in metric_cfgs(cfg.get('val_evaluator')):
+            if isinstance(metric.get('real'), (str, dict)):
+                metric['real'] = self.protocol.source.data_root
+
+    def _train(self, cfg: Config):
+        from .runner import build_runner
+        time.sleep(1.0)  # mmengine names loggers by config and second
+        runner = build_runner(cfg)
+        runner.train()
+        return runner
+
+    @staticmethod
+    def _last_checkpoint(work_dir: Path) -> str:
+        return (work_dir / 'last_checkpoint').read_text().strip()
+
+    def stage1(self) -> str:
+        spec = self.protocol.stage1
+        if spec.get('checkpoint'):
+            return spec.checkpoint
+        step = self.work_dir / 'stage1'
+        done = self._done(step)
+        if done is None:
+            self.log(f'[stage 1] training {spec.config} in {step}')
+            cfg = self._config(spec.config, step, spec.get('cfg_options'))
+            self._point_at_source(cfg)
+            self._train(cfg)
+            done = self._finish(step, dict(checkpoint=self._last_checkpoint(step),
+                                           config=spec.config))
+        return done['checkpoint']
+
+    def mask_generator(self) -> str:
+        spec = self.protocol.mask_generator
+        if spec.get('checkpoint'):
+            return spec.checkpoint
+        step = self.work_dir / 'mask_generator'
+        done = self._done(step)
+        if done is None:
+            self.log(f'[masks] training {spec.config} in {step}')
+            cfg = self._config(spec.config, step, spec.get('cfg_options'))
+            self._point_at_source(cfg)
+            self._train(cfg)
+            done = self._finish(step, dict(checkpoint=self._last_checkpoint(step),
+                                           config=spec.config))
+        return done['checkpoint']
+
+    def _split_options(self, target: Config, draw: int) -> dict:
+        return {'reference_split.folder': target.folder,
+                'reference_split.k': target.get('shots', 5),
+                'reference_split.seed': draw,
+                'reference_split.num_heldout': target.get('num_heldout', 100)}
+
+    def heldout(self, target: Config) -> Path:
+        """``<target>/heldout.txt``: the stems of the target images the segmentors are tested
+        on (the split's held-out set, the same for every draw; never a reference)."""
+        from alignflow.datasets.references import build_reference_split
+        path = self.work_dir / target.name / 'heldout.txt'
+        if not path.is_file():
+            split = build_reference_split(folder=target.folder, k=target.get('shots', 5),
+                                          seed=0, num_heldout=target.get('num_heldout', 100))
+            if self.rank == 0:
+                write_text_atomic(''.join(f'{p.stem}\n' for p in split.heldout), path)
+            barrier()
+        return path
+
+    def align(self, target: Config, draw: int) -> str:
+        step = self.work_dir / target.name / f'align_k{target.get("shots", 5)}_draw{draw}'
+        done = self._done(step)
+        if done is None:
+            self.log(f'[stage 2] {target.name}, draw {draw}, in {step}')
+            options = dict(target.alignment.get('cfg_options') or {})
+            options.update(self._split_options(target, draw))
+            options['model.stage1_checkpoint'] = self.stage1()
+            options['model.stage1_config'] = self.protocol.stage1.config
+            cfg = self._config(target.alignment.config, step, options)
+            self._point_at_source(cfg)
+            self._train(cfg)
+            done = self._finish(step, dict(checkpoint=self._last_checkpoint(step),
+                                           config=target.alignment.config, draw=draw))
+        return done['checkpoint']
+
+    # -- synthesis -------------------------------------------------------------------------
+    def _num_pairs(self) -> int:
+        from alignflow.registry import DATASETS
+        real = DATASETS.build(self._source_dataset(dict(pipeline=[])))
+        ratio = self.protocol.get('synthesis', {}).get('synthetic_ratio', 1.0)
+        return max(1, round(ratio * len(real)))
+
+    def synthetic_set(self, arm: str, target: Optional[Config], draw: Optional[int]) -> Path:
+        """The folder of one arm's synthetic pairs (made once)."""
+        from alignflow.apis.generators import load_image_generator, load_mask_generator
+        from alignflow.apis.synthesize import (DatasetMasks, GeneratedMasks,
+                                               SynthesisSettings, file_sha256, synthesize)
+        if arm == 'stage1':
+            out = self.work_dir / 'synthetic' / 'stage1'
+        else:
+            out = (self.work_dir / target.name / 'synthetic' /
+                   f'{arm}_k{target.get("shots", 5)}_draw{draw}')
+        if self._done(out) is not None:
+            return out
+        settings_cfg = dict(self.protocol.get('synthesis', {}))
+        if arm == 'stage1':
+            config, checkpoint = self.protocol.stage1.config, self.stage1()
+        else:
+            config, checkpoint = target.alignment.config, self.align(target, draw)
+        self.log(f'[synthesis] {arm} ({config}) into {out}')
+        image_cfg = Config.fromfile(config)
+        device = settings_cfg.get('device', 'cpu')
+        generator = load_image_generator(image_cfg.model, checkpoint, config,
+                                         'the protocol').to(device)
+        seed = settings_cfg.get('seed', 0)
+        if arm == 'aligned_generated_masks':
+            mask_cfg = Config.fromfile(self.protocol.mask_generator.config)
+            mask_ckpt = self.mask_generator()
+            mask_model = load_mask_generator(mask_cfg.model, mask_ckpt,
+                                             self.protocol.mask_generator.config,
+                                             'the protocol').to(device)
+            masks = GeneratedMasks(mask_model, seed, (mask_cfg.img_size, mask_cfg.img_size),
+                                   describe_as=dict(config=mask_cfg.filename,
+                                                    checkpoint=mask_ckpt))
+        else:
+            masks = DatasetMasks(self.protocol.source.data_root, seed,
+                                 augment=settings_cfg.get('augment', True))
+        settings = SynthesisSettings(num=self._num_pairs(), seed=seed,
+                                     size=(image_cfg.img_size, image_cfg.img_size),
+                                     batch_size=settings_cfg.get('batch_size', 32),
+                                     num_steps=settings_cfg.get('num_steps'),
+                                     guidance_scale=settings_cfg.get('guidance_scale'))
+        provenance = dict(image_config=osp.abspath(config),
+                          image_checkpoint=osp.abspath(checkpoint),
+                          image_checkpoint_sha256=file_sha256(checkpoint))
+        synthesize(str(out), generator, masks, settings, provenance, progress=False)
+        self._finish(out, dict(arm=arm, checkpoint=checkpoint, num=settings.num))
+        return out
+
+    def distances(self, synthetic: Path, target: Config) -> Dict[str, float]:
+        """KID/MMD (``distances.feature_space``, random-CNN by default) and the C2ST share of
+        a synthetic set against the target's held-out images, cached in ``distances.json``."""
+        from alignflow.datasets.references import list_images, load_images
+        from alignflow.evaluation import (FeatureCache, build_feature_space,
+                                          compute_generation_metrics, extract_features)
+        from alignflow.evaluation.c2st import C2ST
+        cache = synthetic / f'distances_{target.name}.json'
+        if cache.is_file():
+            return json.loads(cache.read_text())
+        spec = self.protocol.get('distances', {})
+        space = spec.get('feature_space', 'randomconv')
+        fake = list_images(synthetic, 'synthetic set', 'the protocol')
+        stems = set(self.heldout(target).read_text().split())
+        real = [p for p in list_images(target.folder, 'target folder', 'the protocol')
+                if p.stem in stems]
+        size = tuple(json.loads((synthetic / 'synthesis.json').read_text())['size'])
+        extractor, identity = build_feature_space(space, spec.get('weights'))
+        fake_features = extract_features(extractor, fake, size, progress=False)
+        real_features = FeatureCache().get_or_compute(real, extractor, identity, size,
+                                                      progress=False)
+        results = compute_generation_metrics(fake_features, real_features, ('kid', 'mmd'),
+                                             space)
+        source = list_images(self.protocol.source.data_root, 'source folder', 'the protocol')
+        test = C2ST(source, real, size, seeds=range(spec.get('c2st_seeds', 3)),
+                    steps=spec.get('c2st_steps', 300))
+        results.update(test.report(load_images(fake, size, 'synthetic images')))
+        results = {k: float(v) for k, v in results.items() if isinstance(v, (int, float))}
+        if self.rank == 0:
+            write_text_atomic(json.dumps(results, indent=2), cache)
+        barrier()
+        return results
+
+    # -- segmentors ------------------------------------------------------------------------
+    def segment(self, run: SegRun) -> dict:
+        target = next(t for t in self.protocol.targets if t.name == run.target)
+        seg = next(s for s in self.protocol.segmentors if s.name == run.segmentor)
+        step = (self.work_dir / run.target / 'seg' / run.segmentor / run.arm_dir /
+                f'seed{run.seed}')
+        done = self._done(step)
+        if done is not None:
+            return done
+        synthetic = None if run.arm == 'real' else self.synthetic_set(run.arm, target, run.draw)
+        heldout = self.heldout(target)
+        self.log(f'[segmentor] {run.segmentor} {run.arm_dir} seed {run.seed} in {step}')
+        cfg = self._config(seg.config, step, seg.get('cfg_options'))
+        cfg.train_dataloader.dataset = self._source_dataset(cfg.train_dataloader.dataset)
+        cfg.randomness = dict(cfg.get('randomness', {}), seed=run.seed)
+        if synthetic is not None:
+            ratio = self.protocol.get('synthesis', {}).get('synthetic_ratio', 1.0)
+            cfg.synthetic_mix = dict(data_root=str(synthetic), synthetic_ratio=ratio,
+                                     seed=run.seed)
+        cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+        cfg.test_dataloader.dataset.data_root = target.folder
+        cfg.test_dataloader.dataset.ann_file = str(heldout.resolve())
+        runner = self._train(cfg)
+        metrics = {k: float(v) for k, v in runner.test().items()
+                   if isinstance(v, (int, float, np.floating))}
+        record = dict(target=run.target, segmentor=run.segmentor, arm=run.arm, draw=run.draw,
+                      seed=run.seed, checkpoint=self._last_checkpoint(step), **metrics)
+        if synthetic is not None:
+            record.update({f'synthesis/{k}': v for k, v in
+                           self.distances(synthetic, target).items()})
+        return self._finish(step, record)
+
+    # -- the whole protocol ----------------------------------------------------------------
+    def run(self) -> List[dict]:
+        """Every segmentor run (each made once), then ``results.csv`` and ``results.md``."""
+        records = [self.segment(run) for run in seg_runs(self.protocol)]
+        if self.rank == 0:
+            write_text_atomic(results_csv(records), self.work_dir / 'results.csv')
+            write_text_atomic(results_table(records), self.work_dir / 'results.md')
+        barrier()
+        return records
+
+
+def results_csv(records: Sequence[dict]) -> str:
+    """One row per segmentor run, every metric it recorded as a column."""
+    columns = ['target', 'segmentor', 'arm', 'draw', 'seed']
+    columns += sorted({k for r in records for k in r} - set(columns) - {'checkpoint'})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, extrasaction='ignore', lineterminator='\n')
+    writer.writeheader()
+    writer.writerows(records)
+    return out.getvalue()
+
+
+def _mean_std(values: Sequence[float], scale: float = 1.0, digits: int = 2) -> str:
+    values = [v * scale for v in values if v is not None and not np.isnan(v)]
+    if not values:
+        return '–'
+    if len(values) == 1:
+        return f'{values[0]:.{digits}f}'
+    return f'{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}'
+
+
+def _synthesis_value(record: dict, inception_name: str, prefix: str) -> Optional[float]:
+    """A synthesis distance under its feature space's name: ``kid`` in the FID Inception,
+    ``kd_<space>`` elsewhere (see ``metric_names``); None for the real-only arm."""
+    for key, value in record.items():
+        name = key[len('synthesis/'):]
+        if key.startswith('synthesis/') and (name == inception_name or (
+                name.startswith(prefix) and not name.endswith(('_std', '_subset_size')))):
+            return value
+    return None
+
+
+def results_table(records: Sequence[dict]) -> str:
+    """Markdown: per target, segmentor and arm, mean ± sample std over its runs (segmentor
+    seeds, with reference draws for the aligned arms) of the test metrics (in %, on the
+    target's held-out images) and the synthetic set's distances to them."""
+    lines = ['| target | segmentor | arm | runs | '
+             + ' | '.join(name for _, name in TABLE_METRICS)
+             + ' | KID of the synthesis | MMD | C2ST share (%) |',
+             '|' + '---|' * (7 + len(TABLE_METRICS))]
+    groups: Dict[tuple, List[dict]] = {}
+    for record in records:
+        groups.setdefault((record['target'], record['segmentor'], record['arm']),
+                          []).append(record)
+    for (target, segmentor, arm), rows in groups.items():
+        cells = []
+        for key, _ in TABLE_METRICS:
+            # mmseg reports mDice/mIoU in %, PerImageLesionMetric in [0, 1].
+            scale = 1.0 if key in ('mDice', 'mIoU') else 100.0
+            cells.append(_mean_std([r.get(key) for r in rows], scale))
+        for inception_name, prefix in SYNTHESIS_METRICS:
+            values = [_synthesis_value(r, inception_name, prefix) for r in rows]
+            cells.append(_mean_std(values, 100.0, 1) if prefix.startswith('c2st') else
+                         _mean_std(values, 1.0, 4))
+        lines.append(f'| {target} | {segmentor} | {arm} | {len(rows)} | '
+                     + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'

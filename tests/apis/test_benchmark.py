@@ -1,0 +1,151 @@
+"""The benchmark protocol: its checks, every arm end to end on toy data, and resuming."""
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from alignflow.apis import benchmark
+from alignflow.apis.benchmark import Protocol, check_protocol, results_table, seg_runs
+from alignflow.datasets import write_toy_dataset
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = {'train_cfg.max_iters': 2, 'train_cfg.val_interval': 100,
+        'default_hooks.checkpoint.interval': 2, 'train_dataloader.batch_size': 4,
+        'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
+        'val_dataloader.num_workers': 0, 'val_dataloader.persistent_workers': False,
+        'visualizer.vis_backends': [dict(type='LocalVisBackend')]}
+
+
+@pytest.fixture(scope='module')
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp('protocol_data')
+    source = write_toy_dataset(root / 'source', num_samples=8, img_size=32, seed=0)
+    target = write_toy_dataset(root / 'target', num_samples=12, img_size=32, domain='target',
+                               seed=1)
+    return source, target
+
+
+def toy_protocol(source, target, **changes) -> Config:
+    protocol = Config.fromfile(str(REPO / 'configs/benchmark/toy.py'))
+    protocol.merge_from_dict({
+        'source.data_root': str(source), 'targets.0.folder': str(target),
+        'targets.0.num_heldout': 6, 'targets.0.shots': 3, 'targets.0.draws': [0],
+        'seeds': [0], 'stage1.cfg_options': TINY,
+        # an untrained mask generator paints noise: keep the chain from rejecting it
+        'mask_generator.cfg_options': dict(
+            TINY, **{'model.postprocess': [dict(type='Binarize', threshold=0.5)]}),
+        'targets.0.alignment.cfg_options': dict(TINY, **{'custom_hooks.0.floor_factor': None}),
+        'segmentors.0.cfg_options': TINY,
+        'synthesis.num_steps': 2, 'synthesis.batch_size': 8,
+        'distances.c2st_seeds': 1, 'distances.c2st_steps': 5})
+    protocol.merge_from_dict(changes)
+    return protocol
+
+
+def test_the_protocol_lists_its_runs(folders):
+    source, target = folders
+    runs = seg_runs(toy_protocol(source, target, seeds=[0, 1],
+                                 **{'targets.0.draws': [3, 4]}))
+    assert [(r.arm, r.draw, r.seed) for r in runs] == [
+        ('real', None, 0), ('real', None, 1), ('stage1', None, 0), ('stage1', None, 1),
+        ('aligned', 3, 0), ('aligned', 4, 1),
+        ('aligned_generated_masks', 3, 0), ('aligned_generated_masks', 4, 1)]
+    crossed = seg_runs(toy_protocol(source, target, seeds=[0, 1], pair_draws_with_seeds=False,
+                                    arms=['aligned'], **{'targets.0.draws': [3, 4]}))
+    assert [(r.draw, r.seed) for r in crossed] == [(3, 0), (3, 1), (4, 0), (4, 1)]
+
+
+@pytest.mark.parametrize('changes, message', [
+    ({'segmentors.0.config': 'configs/segmentation/nope.py'}, "segmentor unet: config .*nope"),
+    ({'arms': ['real', 'fancy']}, "arms \\['fancy'\\] are unknown"),
+    ({'synthesis.synthetic_ratio': 0}, 'synthetic_ratio must be > 0'),
+    ({'seeds': [0, 1]}, 'as many draws \\(1\\) as seeds \\(2\\)'),
+    ({'targets.0.folder': '/nowhere/target'}, 'target toy_target: folder'),
+    ({'source.data_root': '/nowhere/source'}, 'source.data_root'),
+    ({'mask_generator': None}, "'aligned_generated_masks' needs `mask_generator"),
+    ({'stage1.checkpoint': '/nowhere/stage1.pth'}, 'stage1.checkpoint'),
+])
+def test_a_bad_protocol_is_refused_before_training(folders, changes, message):
+    source, target = folders
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+        check_protocol(toy_protocol(source, target, **changes))
+
+
+def test_the_shipped_protocols_are_valid(folders):
+    source, target = folders
+    for path in sorted((REPO / 'configs/benchmark').glob('*.py')):
+        protocol = Config.fromfile(str(path))
+        protocol.merge_from_dict({'source.data_root': str(source),
+                                  'targets.0.folder': str(target)})
+        check_protocol(protocol)
+        assert seg_runs(protocol), path
+
+
+def test_every_arm_end_to_end_then_resume_after_an_interruption(folders, tmp_path,
+                                                                monkeypatch):
+    source, target = folders
+    protocol = toy_protocol(source, target)
+    trained = []
+    original = Protocol._train
+
+    def interrupted(self, cfg):
+        trained.append(cfg.work_dir)
+        if len(trained) == 5:  # the segmentor of the aligned arm
+            raise KeyboardInterrupt
+        return original(self, cfg)
+
+    monkeypatch.setattr(Protocol, '_train', interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Protocol(protocol, str(tmp_path), log=lambda line: None).run()
+    assert [Path(w).relative_to(tmp_path).as_posix() for w in trained] == [
+        'toy_target/seg/unet/real/seed0', 'stage1', 'toy_target/seg/unet/stage1/seed0',
+        'toy_target/align_k3_draw0', 'toy_target/seg/unet/aligned_draw0/seed0']
+    done = {p: p.stat().st_mtime_ns for p in tmp_path.rglob('artefact.json')}
+    assert len(done) == 6  # 2 segmentor runs, stage 1 and 2 and their synthetic sets
+
+    trained.clear()
+    monkeypatch.setattr(Protocol, '_train', lambda self, cfg: trained.append(cfg.work_dir)
+                        or original(self, cfg))
+    records = Protocol(protocol, str(tmp_path), log=lambda line: None).run()
+    assert [Path(w).relative_to(tmp_path).as_posix() for w in trained] == [
+        'toy_target/seg/unet/aligned_draw0/seed0', 'mask_generator',
+        'toy_target/seg/unet/aligned_generated_masks_draw0/seed0']
+    assert all(p.stat().st_mtime_ns == t for p, t in done.items())  # nothing recomputed
+
+    assert [r['arm'] for r in records] == list(benchmark.ARMS)
+    for record in records:
+        assert 0 <= record['mDice'] <= 100 and 0 <= record['lesion/dice_per_image'] <= 1
+        assert ('synthesis/kd_randomconv' in record) == (record['arm'] != 'real')
+    synthetic = tmp_path / 'toy_target/synthetic/aligned_generated_masks_k3_draw0'
+    provenance = json.loads((synthetic / 'synthesis.json').read_text())
+    assert provenance['mask_source']['kind'] == 'generated'
+    assert len(list((synthetic / 'images').glob('*.png'))) == 8  # ratio 1 x 8 source pairs
+    heldout = (tmp_path / 'toy_target/heldout.txt').read_text().split()
+    split = json.loads((tmp_path / 'toy_target/align_k3_draw0/reference_split.json')
+                       .read_text())
+    assert sorted(heldout) == sorted(Path(p).stem for p in split['heldout'])
+    assert not set(heldout) & {Path(p).stem for p in split['references']}
+    with open(tmp_path / 'results.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert [row['arm'] for row in rows] == list(benchmark.ARMS)
+    table = (tmp_path / 'results.md').read_text()
+    assert table == results_table(records) and '| toy_target | unet | aligned | 1 |' in table
+
+    trained.clear()
+    again = Protocol(protocol, str(tmp_path), log=lambda line: None).run()
+    assert again == records and trained == []  # a finished protocol re-reads its table
+
+
+def test_the_table_gives_mean_and_spread_over_runs():
+    records = [dict(target='t', segmentor='s', arm='aligned', draw=d, seed=d, mDice=m,
+                    mIoU=m - 10, **{'lesion/dice_per_image': m / 100,
+                                    'lesion/iou_per_image': 0.5,
+                                    'synthesis/kd_randomconv': 0.01,
+                                    'synthesis/kd_randomconv_std': 0.5,
+                                    'synthesis/c2st_target_share': 0.25})
+               for d, m in enumerate([70.0, 74.0])]
+    row = results_table(records).splitlines()[2]
+    assert row.startswith('| t | s | aligned | 2 | 72.00 ± 2.83 | 62.00 ± 2.83 | 72.00 ± 2.83')
+    assert '0.0100 ± 0.0000' in row and '25.0 ± 0.0' in row and '| – |' in row
