@@ -213,14 +213,17 @@ class Protocol:
     def _last_checkpoint(work_dir: Path) -> str:
         return (work_dir / 'last_checkpoint').read_text().strip()
 
-    def stage1(self) -> str:
-        spec = self.protocol.stage1
+    def _source_generator(self, name: str) -> str:
+        """The checkpoint of a generator trained on the source pairs (``stage1`` or
+        ``mask_generator``): the protocol's own ``checkpoint``, else trained once in
+        ``<work_dir>/<name>``."""
+        spec = self.protocol[name]
         if spec.get('checkpoint'):
             return spec.checkpoint
-        step = self.work_dir / 'stage1'
+        step = self.work_dir / name
         done = self._done(step)
         if done is None:
-            self.log(f'[stage 1] training {spec.config} in {step}')
+            self.log(f'[{name}] training {spec.config} in {step}')
             cfg = self._config(spec.config, step, spec.get('cfg_options'))
             self._point_at_source(cfg)
             self._train(cfg)
@@ -228,20 +231,11 @@ class Protocol:
                                            config=spec.config))
         return done['checkpoint']
 
+    def stage1(self) -> str:
+        return self._source_generator('stage1')
+
     def mask_generator(self) -> str:
-        spec = self.protocol.mask_generator
-        if spec.get('checkpoint'):
-            return spec.checkpoint
-        step = self.work_dir / 'mask_generator'
-        done = self._done(step)
-        if done is None:
-            self.log(f'[masks] training {spec.config} in {step}')
-            cfg = self._config(spec.config, step, spec.get('cfg_options'))
-            self._point_at_source(cfg)
-            self._train(cfg)
-            done = self._finish(step, dict(checkpoint=self._last_checkpoint(step),
-                                           config=spec.config))
-        return done['checkpoint']
+        return self._source_generator('mask_generator')
 
     def _split_options(self, target: Config, draw: int) -> dict:
         return {'reference_split.folder': target.folder,
