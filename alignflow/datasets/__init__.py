@@ -1,4 +1,5 @@
 """Datasets, loading transforms and procedural toy data for image-mask segmentation."""
+from .fundus import FundusDiscCupDataset
 from .image_mask import IMG_EXTENSIONS, ImageMaskDataset
 from .polyp import PolypDataset
 from .references import (ReferenceSplit, build_reference_split, list_images, load_images,
@@ -12,7 +13,8 @@ from .toy_scene import ToyDomain, image_hw, render_toy_pair
 from .transforms import LoadBinaryMask, LoadCheckedImage
 
 __all__ = [
-    'IMG_EXTENSIONS', 'ImageMaskDataset', 'PolypDataset', 'RealSyntheticMix',
+    'FundusDiscCupDataset', 'IMG_EXTENSIONS', 'ImageMaskDataset', 'PolypDataset',
+    'RealSyntheticMix',
     'RetinalVesselDataset', 'SyntheticSegDataset',
     'TOY_RENDER_VERSION', 'ToyPolypDataset', 'toy_cache_dir', 'toy_sample_seed',
     'write_toy_dataset', 'ToyDomain', 'image_hw', 'render_toy_pair', 'LoadBinaryMask',

@@ -49,6 +49,9 @@ class ImageMaskDataset(BaseSegDataset):
     """
 
     METAINFO = dict(classes=('background', 'foreground'), palette=[[0, 0, 0], [255, 255, 255]])
+    # False: masks are class-index maps of len(classes) classes (checked as such), loaded with
+    # mmseg's LoadAnnotations instead of LoadBinaryMask.
+    BINARY_MASKS = True
 
     def __init__(self,
                  data_root: Optional[str] = None,
@@ -136,5 +139,6 @@ class ImageMaskDataset(BaseSegDataset):
                 seg_fields=[]) for stem in stems
         ]
         if self.check_files:
-            check_pairs([(d['img_path'], d['seg_map_path']) for d in data_list])
+            check_pairs([(d['img_path'], d['seg_map_path']) for d in data_list],
+                        num_classes=None if self.BINARY_MASKS else len(self.metainfo['classes']))
         return data_list

@@ -19,7 +19,7 @@ from PIL import Image
 
 from alignflow.utils.atomic_io import write_text_atomic
 
-from .transforms import check_binary_mask
+from .transforms import check_binary_mask, check_label_mask
 
 Pair = Tuple[str, str]
 
@@ -40,8 +40,9 @@ def pair_key(image: str, mask: str) -> str:
     return f'{image}|{_state(image)}|{mask}|{_state(mask)}'
 
 
-def pair_problems(image: str, mask: str) -> List[str]:
-    """What is wrong with one pair (empty when nothing is)."""
+def pair_problems(image: str, mask: str, num_classes: Optional[int] = None) -> List[str]:
+    """What is wrong with one pair (empty when nothing is); masks are binary, or class-index
+    maps of ``num_classes`` classes when it is given."""
     try:
         with Image.open(image) as opened:
             width, height = opened.size
@@ -56,14 +57,17 @@ def pair_problems(image: str, mask: str) -> List[str]:
     if decoded is None:
         return problems + [f'Mask file {mask} is unreadable (corrupt or not an image).']
     try:
-        check_binary_mask(decoded, mask, (height, width), image)
+        if num_classes is None:
+            check_binary_mask(decoded, mask, (height, width), image)
+        else:
+            check_label_mask(decoded, mask, num_classes, (height, width), image)
     except ValueError as error:
         problems.append(str(error))
     return problems
 
 
 def check_pairs(pairs: Sequence[Pair], cache_dir: Optional[Path] = None,
-                num_workers: Optional[int] = None) -> int:
+                num_workers: Optional[int] = None, num_classes: Optional[int] = None) -> int:
     """Check every (image, mask) pair; raise one error listing every bad file.
 
     Args:
@@ -71,6 +75,7 @@ def check_pairs(pairs: Sequence[Pair], cache_dir: Optional[Path] = None,
         cache_dir: where passed pairs are remembered (see :func:`default_cache_dir`); None
             uses the default.
         num_workers: threads (the decoders release the GIL); default: all cores.
+        num_classes: None for binary masks, else the classes of class-index masks.
 
     Returns:
         How many pairs were read (the rest were known good from the cache).
@@ -82,7 +87,9 @@ def check_pairs(pairs: Sequence[Pair], cache_dir: Optional[Path] = None,
         return 0
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     roots = sorted({str(Path(image).parent.parent) for image, _ in pairs})
-    cache = cache_dir / (hashlib.sha1('|'.join(roots).encode()).hexdigest()[:16] + '.json')
+    rule = '' if num_classes is None else f'|classes={num_classes}'
+    cache = cache_dir / (hashlib.sha1(('|'.join(roots) + rule).encode()).hexdigest()[:16]
+                         + '.json')
     known: Dict[str, bool] = {}
     if cache.is_file():
         try:
@@ -92,7 +99,7 @@ def check_pairs(pairs: Sequence[Pair], cache_dir: Optional[Path] = None,
     keys = [pair_key(image, mask) for image, mask in pairs]
     todo = [(pair, key) for pair, key in zip(pairs, keys) if key not in known]
     with ThreadPoolExecutor(num_workers or os.cpu_count() or 1) as pool:
-        results = list(pool.map(lambda item: pair_problems(*item[0]), todo))
+        results = list(pool.map(lambda item: pair_problems(*item[0], num_classes), todo))
     problems = [line for found in results for line in found]
     passed = {key: True for (_, key), found in zip(todo, results) if not found}
     if passed:

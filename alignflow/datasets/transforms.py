@@ -69,6 +69,36 @@ def check_binary_mask(mask: np.ndarray, path: str, image_hw: Optional[Sequence[i
     return mask
 
 
+def check_label_mask(mask: np.ndarray, path: str, num_classes: int,
+                     image_hw: Optional[Sequence[int]] = None,
+                     image_path: Optional[str] = None) -> np.ndarray:
+    """The rules of a class-index mask (multi-class datasets such as REFUGE): single-channel,
+    values in ``0 .. num_classes - 1``, the size of its image when ``image_hw`` is given.
+
+    Returns:
+        The mask as (H, W).
+
+    Raises:
+        ValueError: naming the file and how to fix it.
+    """
+    if mask.ndim == 3 and mask.shape[2] == 1:
+        mask = mask[..., 0]
+    if mask.ndim != 2:
+        raise ValueError(f'Mask file {path} has shape {mask.shape}; class-index masks must be '
+                         f'single-channel (H, W).')
+    values = sorted(set(np.unique(mask).tolist()))
+    if values[-1] >= num_classes:
+        raise ValueError(
+            f'Mask file {path} has values {values[:10]}{" ..." if len(values) > 10 else ""}; '
+            f'expected class indices 0..{num_classes - 1}. Convert the raw masks with the '
+            f"dataset's converter (tools/dataset_converters/).")
+    if image_hw is not None and mask.shape != tuple(image_hw):
+        raise ValueError(
+            f'Mask file {path} is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image '
+            f'{image_path} is {image_hw[0]}x{image_hw[1]}; they must match.')
+    return mask
+
+
 @TRANSFORMS.register_module()
 class LoadBinaryMask(BaseTransform):
     """Load a binary mask from ``results['seg_map_path']`` and check it against the image.

@@ -1,3 +1,4 @@
+import itertools
 import random
 from types import SimpleNamespace
 
@@ -5,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.logging import MessageHub
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
@@ -63,13 +65,18 @@ def test_write_generated_pairs_hook_writes_dataset_layout(tmp_path):
 
 
 
+_HUBS = itertools.count()
+
+
 def _alignment_runner(floor, iteration=30, matched=()):
     """A runner whose reward's matched_reward returns ``matched`` values in turn."""
     matched = iter(matched)
     reward = SimpleNamespace(reference_floor=lambda *args: floor, last_features=None,
                              matched_reward=lambda *args: next(matched))
     scalars = {}
-    hub = SimpleNamespace(update_scalar=scalars.__setitem__, scalars=scalars)
+    hub = MessageHub(f'alignment_monitor_{next(_HUBS)}')
+    hub.update_scalar = scalars.__setitem__
+    hub.scalars = scalars
     return SimpleNamespace(model=SimpleNamespace(reward=reward, anchor_weight=2.0),
                            iter=iteration, message_hub=hub,
                            train_loop=SimpleNamespace(_max_iters=1000))
@@ -87,6 +94,26 @@ def test_alignment_monitor_ends_training_below_the_reference_floor():
         assert runner.message_hub.scalars['train/matched_reward'] == pytest.approx(expected)
     hook.after_train_iter(runner, 0, outputs=outputs)
     assert runner.train_loop._max_iters == 31  # mean 0.25: this iteration becomes the last
+    stop = runner.message_hub.get_info('alignment_stop')
+    assert stop['iter'] == 31 and 'below 1.0 x reference floor' in stop['reason']
+
+
+def test_alignment_monitor_resumes_a_stopped_run_as_finished():
+    """Killed after the stop's checkpoint: the resumed run trains nothing more."""
+    from alignflow.engine import AlignmentMonitorHook
+    stopped = _alignment_runner(floor=0.5, iteration=30)
+    stopped.message_hub.update_info('alignment_stop', dict(iter=31, reason='floor'))
+    saved = stopped.message_hub.state_dict()  # what the checkpoint keeps
+    resumed = _alignment_runner(floor=0.5, iteration=31)  # reference_floor would not be used
+    resumed.message_hub.load_state_dict(saved)
+    hook = AlignmentMonitorHook(validate_before_train=True)
+    hook.before_train(resumed)
+    assert resumed.train_loop._max_iters == 31 and hook.floor is None
+    fresh = _alignment_runner(floor=0.5, iteration=0)
+    fresh.val_loop, fresh.train_dataloader = None, SimpleNamespace(batch_size=8)
+    fresh.model.reward.held_count = lambda batch_size: 2
+    hook.before_train(fresh)
+    assert fresh.train_loop._max_iters == 1000 and hook.floor == 0.5
 
 
 def test_alignment_monitor_only_scores_batches_that_can_matter():

@@ -35,6 +35,9 @@ class AlignmentMonitorHook(Hook):
       - **drift bound**: the anchor loss (per unit weight) exceeds ``max_drift``, i.e. the
         velocity field moved too far from stage 1.
       Both are averaged over processes in distributed training, so every rank stops together.
+      The stop is recorded in the message hub (``alignment_stop``: iteration and reason), which
+      the checkpoint keeps: a run interrupted after its stop resumes as finished instead of
+      training past it.
 
     Args:
         validate_before_train: run the val loop before training.
@@ -64,6 +67,13 @@ class AlignmentMonitorHook(Hook):
         return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
     def before_train(self, runner) -> None:
+        stop = runner.message_hub.get_info('alignment_stop')
+        if stop is not None and runner.iter >= stop['iter']:
+            print_log(f'AlignmentMonitorHook: this run was ended at iter {stop["iter"]} '
+                      f'({stop["reason"]}); resumed from there, nothing is left to train',
+                      logger='current')
+            runner.train_loop._max_iters = runner.iter
+            return
         model = self._model(runner)
         if self.floor_factor is not None:
             batch_size = runner.train_dataloader.batch_size
@@ -114,3 +124,5 @@ class AlignmentMonitorHook(Hook):
             # Make this the last iteration rather than only setting `stop_training`, so the
             # CheckpointHook saves it, the final validation runs and the last grid is written.
             runner.train_loop._max_iters = runner.iter + 1
+            runner.message_hub.update_info('alignment_stop',
+                                           dict(iter=runner.iter + 1, reason=reason))

@@ -1,6 +1,7 @@
 # The common polyp benchmark split (PraNet): trained on TrainDataset (900 Kvasir-SEG + 550
 # CVC-ClinicDB pairs), tested on each of TestDataset/{Kvasir,CVC-ClinicDB,CVC-ColonDB,
-# ETIS-LaribPolypDB,CVC-300} (its converter, tools/dataset_converters/pranet.py, is still to come).
+# ETIS-LaribPolypDB,CVC-300}, as `python tools/dataset_converters/pranet.py RAW -o data/polyp`
+# writes them.
 # Test on another of the five with
 #   python tools/test.py CONFIG CKPT --cfg-options \
 #       test_dataloader.dataset.data_root=data/polyp/TestDataset/ETIS-LaribPolypDB

@@ -1,6 +1,7 @@
 # STARE vessels for segmentation at 512 px, in the images/ + masks/ layout with a
 # splits/train.txt and a held-out splits/val.txt (stems, one per line); trained on the first,
-# evaluated on the second. (Its converter is still to come: lay out a copy by hand.)
+# evaluated on the second, as `python tools/dataset_converters/stare.py RAW -o data/STARE`
+# writes them.
 _base_ = ['./seg_retina_512.py']
 data_root = 'data/STARE'
 train_dataloader = dict(dataset=dict(data_root=data_root, ann_file='splits/train.txt'))
