@@ -67,8 +67,8 @@ def throughput(root: Path, arm: str, iters: int, real: Path, synthetic: Path, wh
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=iters + 1)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=iters + 1)
     cfg.custom_hooks = [dict(type='IterTimerHook_')]
-    cfg.visualizer = dict(type='SegLocalVisualizer', name=f'visualizer_{arm}_{time.time_ns()}',
-                          vis_backends=[dict(type='LocalVisBackend')])
+    cfg.visualizer.name = f'visualizer_{arm}_{time.time_ns()}'
+    cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
     runner = build_runner(cfg)
     runner.train()
     timer = next(h for h in runner.hooks if isinstance(h, IterTimerHook_))
@@ -110,6 +110,8 @@ def main():
         for repeat in range(args.repeats):
             for arm in (('real', 'mix') if repeat % 2 == 0 else ('mix', 'real')):
                 rates[arm].append(throughput(root, arm, args.iters, real, synthetic, whole))
+                print(f'repeat {repeat} {arm}: training {rates[arm][-1][0]:.1f} images/s, data '
+                      f'pipeline {rates[arm][-1][1]:.1f} images/s', flush=True)
     print(f'{CONFIG}, batch 16, {args.iters - WARMUP} timed iterations, {args.repeats} '
           f'repeats (median, min-max):')
     for what, index in (('training', 0), ('data pipeline', 1)):

@@ -1,13 +1,16 @@
 """Convert a public dataset's original download into the ``images/`` + ``masks/`` layout.
 
 Every converter (``tools/dataset_converters/<name>.py``) describes where its images and masks
-are and how a mask's name follows from its image's; :func:`convert_pairs` does the rest, the
+are (:class:`PairSource`: the files, how a mask's name follows from its image's, the official
+split if the dataset has one, field-of-view masks); :func:`convert_pairs` does the rest, the
 same way for all: it pairs the files (listing the unpaired), copies JPEG/PNG images unchanged
-and re-encodes the others (TIFF, GIF, PPM) losslessly as PNG, binarises masks at a stated
-threshold (counting the masks that had grey values, e.g. JPEG masks or anti-aliased TIFF
-edges), checks sizes, writes a reproducible split file, and records all of it in
-``conversion.json``. The output is built in a temporary folder and renamed when complete, and
-never inside the raw folder (which is only read).
+and re-encodes the others (TIFF, GIF, gzipped PPM) losslessly as PNG, encodes masks
+(:class:`BinaryMasks` at a stated threshold, or :class:`LabelMasks` for grey-level class codes)
+counting the masks that had grey values (JPEG masks, anti-aliased TIFF edges), checks sizes,
+writes the official or a reproducible seeded split, and records all of it in
+``conversion.json``. :func:`convert_parts` does it for a dataset made of several (the PraNet
+split). The output is built in a temporary folder and renamed when complete, and never inside
+the raw folder (which is only read).
 """
 import gzip
 import json
@@ -98,6 +101,20 @@ def looks_like_masks(files: Sequence[Path], sample: int = 5) -> bool:
         if len(np.unique(image)) > 16:
             return False
     return True
+
+
+def _output_folder(dataset: str, raw_dir: str, out_dir: str,
+                   overwrite: bool) -> Tuple[Path, Path]:
+    """(raw, out) resolved; refuses an output that overlaps the raw folder (only read) or
+    exists without ``overwrite``."""
+    raw, out = Path(raw_dir).resolve(), Path(out_dir).resolve()
+    if out == raw or raw in out.parents or out in raw.parents:
+        raise ValueError(f'{dataset}: the output {out} overlaps the raw folder {raw}, which '
+                         f'the converter only reads; write it elsewhere')
+    if out.exists() and not overwrite:
+        raise FileExistsError(f'{dataset}: {out} exists; choose a new folder or pass '
+                              f'--overwrite to replace it')
+    return raw, out
 
 
 @dataclass
@@ -211,13 +228,7 @@ def convert_pairs(dataset: str, raw_dir: str, out_dir: str,
         seed: seed of the split.
         overwrite: replace an existing ``out_dir``.
     """
-    raw, out = Path(raw_dir).resolve(), Path(out_dir).resolve()
-    if out == raw or raw in out.parents or out in raw.parents:
-        raise ValueError(f'{dataset}: the output {out} overlaps the raw folder {raw}, which '
-                         f'the converter only reads; write it elsewhere')
-    if out.exists() and not overwrite:
-        raise FileExistsError(f'{dataset}: {out} exists; choose a new folder or pass '
-                              f'--overwrite to replace it')
+    raw, out = _output_folder(dataset, raw_dir, out_dir, overwrite)
     official = any(s.split for s in sources)
     if official and val_fraction:
         raise ValueError(f'{dataset} comes with an official split '
@@ -308,13 +319,7 @@ def convert_parts(dataset: str, raw_dir: str, out_dir: str,
     """:func:`convert_pairs` for a dataset made of several ones (the PraNet split:
     ``TrainDataset`` and five test sets): ``out_dir/<part>/`` each, built together in a
     temporary folder and renamed when all are complete."""
-    raw, out = Path(raw_dir).resolve(), Path(out_dir).resolve()
-    if out == raw or raw in out.parents or out in raw.parents:
-        raise ValueError(f'{dataset}: the output {out} overlaps the raw folder {raw}, which '
-                         f'the converter only reads; write it elsewhere')
-    if out.exists() and not overwrite:
-        raise FileExistsError(f'{dataset}: {out} exists; choose a new folder or pass '
-                              f'--overwrite to replace it')
+    raw, out = _output_folder(dataset, raw_dir, out_dir, overwrite)
     tmp = out.with_name(f'.{out.name}.partial')
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -2,9 +2,9 @@
 
 Without it a bad file is found when a dataloader worker loads it, somewhere in the first epoch,
 one file per run. :func:`check_pairs` reads each image's header (readable, 1/3/4 channels, its
-size) and decodes each mask (the rules of :func:`~alignflow.datasets.transforms.
-check_binary_mask`: single-channel, binary, the image's size), on all cores, and caches the
-pairs that passed, keyed by path, size and modification time of both files, so a dataset that
+size) and decodes each mask (the rules of :func:`~alignflow.datasets.transforms.check_mask`:
+single-channel, binary or class indices, the image's size), on all cores, and caches the pairs
+that passed, keyed by path, size and modification time of both files, so a dataset that
 did not change is checked in a fraction of a second.
 """
 import hashlib
@@ -19,7 +19,7 @@ from PIL import Image
 
 from alignflow.utils.atomic_io import write_text_atomic
 
-from .transforms import check_binary_mask, check_label_mask
+from .transforms import check_mask
 
 Pair = Tuple[str, str]
 
@@ -57,10 +57,7 @@ def pair_problems(image: str, mask: str, num_classes: Optional[int] = None) -> L
     if decoded is None:
         return problems + [f'Mask file {mask} is unreadable (corrupt or not an image).']
     try:
-        if num_classes is None:
-            check_binary_mask(decoded, mask, (height, width), image)
-        else:
-            check_label_mask(decoded, mask, num_classes, (height, width), image)
+        check_mask(decoded, mask, (height, width), image, num_classes)
     except ValueError as error:
         problems.append(str(error))
     return problems

@@ -33,11 +33,12 @@ class LoadCheckedImage(LoadImageFromFile):
                              f'an image); replace or remove it.') from e
 
 
-def check_binary_mask(mask: np.ndarray, path: str, image_hw: Optional[Sequence[int]] = None,
-                      image_path: Optional[str] = None) -> np.ndarray:
+def check_mask(mask: np.ndarray, path: str, image_hw: Optional[Sequence[int]] = None,
+               image_path: Optional[str] = None, num_classes: Optional[int] = None) -> np.ndarray:
     """The rules every mask follows (one owner: the loading transform and the dataset
-    pre-check both call it): single-channel, values in {0, 255} or {0, 1}, the size of its
-    image when ``image_hw`` = (H, W) is given.
+    pre-check both call it): single-channel, the size of its image when ``image_hw`` = (H, W)
+    is given, and binary -- values in {0, 255} or {0, 1} -- or, with ``num_classes`` (a
+    multi-class dataset such as REFUGE), class indices ``0 .. num_classes - 1``.
 
     Args:
         mask: the decoded file, (H, W) or (H, W, C).
@@ -55,43 +56,18 @@ def check_binary_mask(mask: np.ndarray, path: str, image_hw: Optional[Sequence[i
             f'Mask file {path} has shape {mask.shape}; masks must be single-channel (H, W). '
             f'Convert it to single-channel, e.g. cv2.imwrite(path, cv2.imread(path, '
             f'cv2.IMREAD_GRAYSCALE)).')
-    values = set(np.unique(mask).tolist())
-    if not (values <= {0, 255} or values <= {0, 1}):
-        shown = sorted(values)[:10]
-        raise ValueError(
-            f'Mask file {path} is not binary: found {len(values)} values {shown}'
-            f'{" ..." if len(values) > 10 else ""}; expected {{0, 255}} or {{0, 1}}. '
-            f'Threshold it, e.g. mask = (mask > 127).astype(np.uint8) * 255.')
-    if image_hw is not None and mask.shape != tuple(image_hw):
-        raise ValueError(
-            f'Mask file {path} is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image '
-            f'{image_path} is {image_hw[0]}x{image_hw[1]}; they must match.')
-    return mask
-
-
-def check_label_mask(mask: np.ndarray, path: str, num_classes: int,
-                     image_hw: Optional[Sequence[int]] = None,
-                     image_path: Optional[str] = None) -> np.ndarray:
-    """The rules of a class-index mask (multi-class datasets such as REFUGE): single-channel,
-    values in ``0 .. num_classes - 1``, the size of its image when ``image_hw`` is given.
-
-    Returns:
-        The mask as (H, W).
-
-    Raises:
-        ValueError: naming the file and how to fix it.
-    """
-    if mask.ndim == 3 and mask.shape[2] == 1:
-        mask = mask[..., 0]
-    if mask.ndim != 2:
-        raise ValueError(f'Mask file {path} has shape {mask.shape}; class-index masks must be '
-                         f'single-channel (H, W).')
     values = sorted(set(np.unique(mask).tolist()))
-    if values[-1] >= num_classes:
+    shown = f'{values[:10]}{" ..." if len(values) > 10 else ""}'
+    if num_classes is None and not (set(values) <= {0, 255} or set(values) <= {0, 1}):
         raise ValueError(
-            f'Mask file {path} has values {values[:10]}{" ..." if len(values) > 10 else ""}; '
-            f'expected class indices 0..{num_classes - 1}. Convert the raw masks with the '
-            f"dataset's converter (tools/dataset_converters/).")
+            f'Mask file {path} is not binary: found {len(values)} values {shown}; expected '
+            f'{{0, 255}} or {{0, 1}}. Threshold it, e.g. mask = (mask > 127).astype(np.uint8) '
+            f'* 255.')
+    if num_classes is not None and values[-1] >= num_classes:
+        raise ValueError(
+            f'Mask file {path} has values {shown}; expected class indices '
+            f'0..{num_classes - 1}. Convert the raw masks with the dataset\'s converter '
+            f'(tools/dataset_converters/).')
     if image_hw is not None and mask.shape != tuple(image_hw):
         raise ValueError(
             f'Mask file {path} is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image '
@@ -134,7 +110,7 @@ class LoadBinaryMask(BaseTransform):
         path = results['seg_map_path']
         image_hw = results.get('ori_shape') or (results['img'].shape[:2] if 'img' in results
                                                  else None)
-        mask = check_binary_mask(self._read(path), path, image_hw, results.get('img_path'))
+        mask = check_mask(self._read(path), path, image_hw, results.get('img_path'))
         results['gt_seg_map'] = (mask > 0).astype(np.uint8)
         results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in results['seg_fields']:

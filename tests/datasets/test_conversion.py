@@ -325,3 +325,18 @@ def test_refuge_config_trains_and_tests_three_classes(tmp_path):
     assert {'mDice', 'mIoU'} <= set(metrics)
     assert runner.test_evaluator.metrics[0].dataset_meta['classes'] == \
         ('background', 'optic_cup', 'optic_disc')
+
+
+def test_a_converter_runs_as_a_script(tmp_path):
+    """The other tests call the converters in-process; this one as a user does."""
+    raw = tmp_path / 'Kvasir-SEG'
+    write_pairs(raw / 'images', raw / 'masks', ['a', 'b'], image_ext='.jpg')
+    result = subprocess.run([sys.executable, 'tools/dataset_converters/kvasir.py', str(raw),
+                             '-o', str(tmp_path / 'out')], cwd=REPO, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '2 pairs written' in result.stdout
+    missing = subprocess.run([sys.executable, 'tools/dataset_converters/kvasir.py',
+                              str(tmp_path / 'nope'), '-o', str(tmp_path / 'x')], cwd=REPO,
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode != 0 and 'does not exist' in missing.stderr
