@@ -1,15 +1,17 @@
 """What the real + synthetic wrapper costs a segmentor's training: images/s of
 ``configs/segmentation/unet_polyp_64.py`` on the same 200 pairs, once as one real dataset and
 once as ``RealSyntheticMix`` (100 real + 100 "synthetic" pairs at ratio 1, through
-``synthetic_mix`` as a user sets it), in alternating order, and the data pipeline alone
-(the dataloader iterated without a model).
+``synthetic_mix`` as a user sets it), in alternating order; the data pipeline alone (the
+dataloader iterated without a model); and what ``dataset[i]`` costs without transforms, the
+wrapper's whole per-sample work (a 2-core machine's training throughput varies by more than
+the 2% one would like to resolve).
 
 Both arms read the same files (the shared Kvasir-SEG subset, as symlinks; the synthetic half
 is a folder with a ``synthesis.json``), so the difference is the wrapper. A benchmark, not a
 test; results in docs/benchmarks.md.
 
     python benchmarks/seg_mix_throughput.py [--data ../shared/data/polyp/Kvasir-SEG] \
-        [--iters 60] [--repeats 3]
+        [--iters 160] [--repeats 3] [--access-only]
 """
 import argparse
 import json
@@ -86,11 +88,32 @@ def throughput(root: Path, arm: str, iters: int, real: Path, synthetic: Path, wh
     return train_rate, data_rate
 
 
+def access_cost(real: Path, synthetic: Path, whole: Path, rounds: int = 20):
+    """Seconds per item of ``dataset[i]`` without transforms, one real dataset against the
+    mix: what the wrapper adds per sample, small enough to be lost in a training's noise."""
+    from alignflow.datasets import PolypDataset, RealSyntheticMix
+    datasets = dict(
+        real=PolypDataset(data_root=str(whole), pipeline=[]),
+        mix=RealSyntheticMix(real=dict(type='PolypDataset', data_root=str(real), pipeline=[]),
+                             synthetic=dict(type='SyntheticSegDataset',
+                                            data_root=str(synthetic), pipeline=[])))
+    seconds = {}
+    for name, dataset in datasets.items():
+        start = time.perf_counter()
+        for _ in range(rounds):
+            for i in range(len(dataset)):
+                dataset[i]
+        seconds[name] = (time.perf_counter() - start) / (rounds * len(dataset))
+    return seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data', default='../shared/data/polyp/Kvasir-SEG')
-    parser.add_argument('--iters', type=int, default=60)
+    parser.add_argument('--iters', type=int, default=160)
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--access-only', action='store_true',
+                        help='measure only the per-item access cost (seconds, no training)')
     args = parser.parse_args()
     cpu = next((line.split(':', 1)[1].strip() for line in open('/proc/cpuinfo')
                 if line.startswith('model name')), platform.processor())
@@ -107,6 +130,12 @@ def main():
         synthetic = link_pairs(root / 'synthetic', pairs[100:])
         (synthetic / 'synthesis.json').write_text(json.dumps(
             dict(note='benchmark: links to real pairs, not synthesised')))
+        access = access_cost(real, synthetic, whole)
+        added = (access['mix'] - access['real']) * 1e6
+        print(f'dataset[i] without transforms: real {access["real"] * 1e6:.1f} us, mix '
+              f'{access["mix"] * 1e6:.1f} us per item (+{added:.1f} us)', flush=True)
+        if args.access_only:
+            return
         for repeat in range(args.repeats):
             for arm in (('real', 'mix') if repeat % 2 == 0 else ('mix', 'real')):
                 rates[arm].append(throughput(root, arm, args.iters, real, synthetic, whole))
