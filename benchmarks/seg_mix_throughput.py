@@ -33,7 +33,7 @@ WARMUP = 10
 
 
 @HOOKS.register_module()
-class IterTimerHook_(Hook):
+class TimedIterationsHook(Hook):
     """Wall time of the iterations after the first ``WARMUP`` (dataloader workers started,
     caches warm)."""
 
@@ -68,12 +68,12 @@ def throughput(root: Path, arm: str, iters: int, real: Path, synthetic: Path, wh
     cfg.test_dataloader = cfg.test_evaluator = cfg.test_cfg = None
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=iters + 1)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=iters + 1)
-    cfg.custom_hooks = [dict(type='IterTimerHook_')]
+    cfg.custom_hooks = [dict(type='TimedIterationsHook')]
     cfg.visualizer.name = f'visualizer_{arm}_{time.time_ns()}'
     cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
     runner = build_runner(cfg)
     runner.train()
-    timer = next(h for h in runner.hooks if isinstance(h, IterTimerHook_))
+    timer = next(h for h in runner.hooks if isinstance(h, TimedIterationsHook))
     batch = cfg.train_dataloader.batch_size
     train_rate = batch * (iters - WARMUP) / timer.seconds
     loader = runner.build_dataloader(cfg.train_dataloader)
