@@ -3,7 +3,7 @@ precision/recall. Prints a table; ``--out FILE`` also writes it as JSON (never i
 it reads).
 
     python tools/eval_generation.py GENERATED_DIR REAL_DIR [--metrics fid kid mmd precision recall]
-        [--feature-space inception|random_inception|statistics|randomconv] [--weights PATH]
+        [--feature-space inception|dino|statistics|randomconv|...] [--weights PATH]
         [--size H W] [--out results.json]
 
 'FID'/'KID' need the FID Inception weights (``--weights``, or $ALIGNFLOW_INCEPTION_WEIGHTS, or

@@ -9,6 +9,8 @@ FEATURE_SPACES = {
     # name: (extractor config, needs pretrained weights)
     'inception': (dict(type='FIDInceptionV3'), True),
     'random_inception': (dict(type='FIDInceptionV3', random_init=True, seed=0), False),
+    'dino': (dict(type='DINOViTFeatures'), True),
+    'random_dino': (dict(type='DINOViTFeatures', random_init=True, seed=0), False),
     'statistics': (dict(type='LowLevelStatistics'), False),
     'randomconv': (dict(type='RandomConvFeatures', seed=0), False),
 }
@@ -21,8 +23,9 @@ def build_feature_space(name: str, weights: Optional[str] = None
     ``'inception'`` is the FID network with its pretrained weights (``weights``, else
     ``$ALIGNFLOW_INCEPTION_WEIGHTS``, else the pytorch-fid URL); without them it raises
     ``InceptionWeightsUnavailable`` explaining how to get them, and never falls back silently.
-    The other spaces need no weights; their metrics carry the space's name (``fd_statistics``
-    ...), never "FID".
+    ``'dino'`` is DINO's ViT-S/16 the same way (``weights``, else ``$ALIGNFLOW_DINO_WEIGHTS``,
+    else DINO's release; ``DINOWeightsUnavailable``). The other spaces need no weights; their
+    metrics carry the space's name (``fd_statistics`` ...), never "FID".
 
     Returns:
         (extractor, identity string for caches).

@@ -39,7 +39,7 @@ class GenerationMetric(BaseMetric):
             of files), e.g. the stage-1 training set.
         c2st_seeds: classifier seeds (the spread over them is reported).
         c2st_steps: training steps per classifier.
-        weights: weights of the 'inception' space.
+        weights: weights of the 'inception' or 'dino' space.
         max_real: use at most this many real images (evenly spaced), None for all.
     """
 

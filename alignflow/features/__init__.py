@@ -1,6 +1,7 @@
 """Frozen, differentiable feature extractors (registry ``FEATURE_EXTRACTORS``) shared by the
 stage-2 rewards and the FID/KID metrics."""
 from .base import FeatureExtractor
+from .dino import DINO_ARCHS, DINO_WEIGHTS_ENV, DINOViTFeatures, DINOWeightsUnavailable
 from .encoders import RandomConvFeatures, UNetEncoderFeatures, global_pool
 from .inception import (FID_WEIGHTS_URL, WEIGHTS_ENV, FIDInceptionV3,
                         InceptionWeightsUnavailable)
@@ -8,6 +9,7 @@ from .segmentor import SegmentorEncoderFeatures
 from .statistics import LowLevelStatistics, high_frequency_energy
 
 __all__ = [
+    'DINO_ARCHS', 'DINO_WEIGHTS_ENV', 'DINOViTFeatures', 'DINOWeightsUnavailable',
     'FID_WEIGHTS_URL', 'WEIGHTS_ENV', 'FIDInceptionV3', 'FeatureExtractor',
     'InceptionWeightsUnavailable', 'LowLevelStatistics', 'RandomConvFeatures',
     'SegmentorEncoderFeatures', 'UNetEncoderFeatures', 'global_pool', 'high_frequency_energy'

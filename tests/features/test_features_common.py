@@ -8,6 +8,7 @@ from alignflow.registry import FEATURE_EXTRACTORS
 
 CONFIGS = [
     dict(type='FIDInceptionV3', random_init=True),
+    dict(type='DINOViTFeatures', random_init=True, input_size=32),
     dict(type='LowLevelStatistics'),
     dict(type='RandomConvFeatures', seed=3, pool='mean_std'),
     dict(type='UNetEncoderFeatures', levels=(0, -1), pool='mean_std'),  # + tiny_unet_cfg
