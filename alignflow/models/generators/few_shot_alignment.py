@@ -61,6 +61,11 @@ class FewShotAlignment(BaseModel):
        flow that follows masks);
     4. ``loss_anchor`` = ``anchor_weight`` x ||v_theta - v_stage1||^2 on the same noised source
        pairs, against a frozen copy of the stage-1 velocity field (bounds drift);
+    5. ``loss_mask_anchor`` = ``mask_anchor_weight`` x ||e_theta - e_stage1||^2 with
+       e = v(x_t, t, m) - v(x_t, t, null): anchors only what the mask changes in the velocity
+       (where and how the lesion is painted) and leaves its mask-independent part, the
+       domain's look, to the reward. Needs a stage 1 trained with ``cond_dropout`` > 0, so
+       that the null condition means something.
 
     A non-finite total skips the step; ``max_nonfinite`` in a row stop training.
 
@@ -106,6 +111,7 @@ class FewShotAlignment(BaseModel):
         grad_last_k: steps that keep gradients; randomize_k draws it from [1, grad_last_k].
         fm_weight: weight (lambda) of the flow-matching regulariser.
         anchor_weight: weight of the stage-1 anchor regulariser.
+        mask_anchor_weight: weight of the mask-effect anchor (term 5; 0 leaves it out).
         adaptive_fm_weight: ``dict(rate=1.0, slack=0.1)`` makes lambda an
             :class:`AdaptiveWeight` of the source flow-matching loss (it grows when that loss
             drifts up from where alignment started); None keeps lambda fixed.
@@ -131,6 +137,7 @@ class FewShotAlignment(BaseModel):
                  randomize_k: bool = False,
                  fm_weight: float = 0.5,
                  anchor_weight: float = 1.0,
+                 mask_anchor_weight: float = 0.0,
                  adaptive_fm_weight: Optional[dict] = None,
                  trainable: Union[str, Sequence[str]] = 'all',
                  lora: Optional[dict] = None,
@@ -161,6 +168,13 @@ class FewShotAlignment(BaseModel):
         adaptive = {} if adaptive_fm_weight is None else {'rate': 1.0, **adaptive_fm_weight}
         self.fm_weight_schedule = AdaptiveWeight(fm_weight, **adaptive)
         self.anchor_weight = anchor_weight
+        if mask_anchor_weight > 0 and not getattr(generator, 'cond_dropout', 0.0):
+            raise ValueError(
+                f'mask_anchor_weight={mask_anchor_weight} compares the velocity with and '
+                f'without the mask, but the stage-1 generator was configured with '
+                f'cond_dropout=0, so its null condition was never trained: use a stage 1 '
+                f'trained with cond_dropout > 0, or mask_anchor_weight=0')
+        self.mask_anchor_weight = mask_anchor_weight
         self.max_nonfinite = max_nonfinite
         self._nonfinite_in_a_row = 0
         if not reference_images:
@@ -204,6 +218,13 @@ class FewShotAlignment(BaseModel):
                 anchor_velocity = self.anchor(path_sample.x_t, t, mask)
             losses['loss_anchor'] = self.anchor_weight * flow_matching_loss(
                 velocity, anchor_velocity)
+        if self.mask_anchor_weight > 0:
+            x_t = path_sample.x_t
+            with torch.no_grad():
+                anchor_effect = self.anchor(x_t, t, mask) - self.anchor(x_t, t, None)
+            effect = velocity - generator.velocity_net(x_t, t, None)
+            losses['loss_mask_anchor'] = self.mask_anchor_weight * flow_matching_loss(
+                effect, anchor_effect)
         return losses
 
     def train_step(self, data: dict, optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:

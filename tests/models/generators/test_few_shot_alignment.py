@@ -129,6 +129,33 @@ def test_bad_inputs_get_clear_errors(stage1_checkpoint, target_folder, tmp_path)
         build(stage1_checkpoint, target_folder, num_steps=1)
 
 
+def test_mask_anchor_holds_what_the_mask_changes_and_frees_the_rest(stage1_checkpoint,
+                                                                    target_folder):
+    generator = dict(copy.deepcopy(GENERATOR), cond_dropout=0.1)
+    model = FewShotAlignment(generator=generator, reward=copy.deepcopy(REWARD),
+                             stage1_checkpoint=str(stage1_checkpoint), grad_last_k=2,
+                             reference_images=references(target_folder), reference_size=16,
+                             anchor_weight=1.0, mask_anchor_weight=1.0)
+    inputs = source_batch()
+
+    def anchors():
+        torch.manual_seed(7)
+        losses = model.alignment_losses(inputs)
+        return float(losses['loss_anchor'].detach()), float(losses['loss_mask_anchor'].detach())
+
+    assert anchors() == (0.0, 0.0)  # still the stage-1 model
+    with torch.no_grad():  # a mask-independent change of the velocity: a new look
+        model.generator.velocity_net.out_conv.bias.add_(0.5)
+    velocity_anchor, mask_anchor = anchors()
+    assert velocity_anchor > 0.2 and mask_anchor < 1e-10
+    with torch.no_grad():  # a change of how the mask acts on the velocity
+        first = model.generator.velocity_net.input_blocks[0][0].weight
+        first[:, -1].add_(torch.randn_like(first[:, -1]))
+    assert anchors()[1] > 1e-4
+    with pytest.raises(ValueError, match='cond_dropout=0'):
+        build(stage1_checkpoint, target_folder, mask_anchor_weight=1.0)
+
+
 LORA = dict(rank=2, alpha=2.0, targets=[r'\.(qkv|proj)$', r'^output_blocks\.'])
 
 
