@@ -17,10 +17,9 @@ import torch.distributed as torch_dist
 from alignflow.apis.generators import load_image_generator, load_mask_generator
 from alignflow.apis.synthesize import (DatasetMasks, GeneratedMasks, SynthesisSettings,
                                        file_sha256, synthesize)
-from alignflow.evaluation import AdherenceGate
-from alignflow.registry import MODELS
+from alignflow.evaluation import AdherenceGate, load_segmentor
 from alignflow.utils import register_all_modules
-from alignflow.utils.checkpoint import check_checkpoint_file, load_checkpoint_weights
+from alignflow.utils.checkpoint import check_checkpoint_file
 from mmengine.config import Config
 from mmengine.dist import get_dist_info
 
@@ -108,11 +107,7 @@ def main(argv=None):
     gate = None
     if args.filter_adherence is not None:
         seg_config, seg_ckpt = args.filter_adherence
-        check_checkpoint_file(seg_ckpt, '--filter-adherence')
-        seg_cfg = Config.fromfile(seg_config)
-        segmentor = MODELS.build(seg_cfg.model)
-        load_checkpoint_weights(segmentor, seg_ckpt, what=f'the segmentor of {seg_config}',
-                                source='--filter-adherence')
+        segmentor, seg_cfg = load_segmentor(seg_config, seg_ckpt, '--filter-adherence')
         gate = AdherenceGate(segmentor.to(args.device), args.min_dice,
                              _img_size(seg_cfg, seg_config),
                              describe_as=dict(config=os.path.abspath(seg_config),

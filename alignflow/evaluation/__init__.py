@@ -5,12 +5,12 @@ from .generation_metric import GenerationMetric
 from .generation_metrics import (AVAILABLE_METRICS, compute_generation_metrics, metric_names,
                                  minimum_set_size)
 from .mask_adherence import (AdherenceGate, PerImageLesionMetric, lesion_dice_iou,
-                             score_segmentor)
+                             load_segmentor, score_pair_folder, score_segmentor)
 from .mask_metric import MaskStatisticsMetric
 
 __all__ = ['AdherenceGate', 'AVAILABLE_METRICS', 'FEATURE_SPACES', 'FeatureCache',
            'FlowMatchingLossMetric', 'GenerationMetric', 'MaskStatisticsMetric',
            'PerImageLesionMetric', 'build_feature_space',
            'compute_generation_metrics',
-           'extract_features', 'folder_fingerprint', 'lesion_dice_iou', 'metric_names',
-           'minimum_set_size', 'score_segmentor']
+           'extract_features', 'folder_fingerprint', 'lesion_dice_iou', 'load_segmentor',
+           'metric_names', 'minimum_set_size', 'score_pair_folder', 'score_segmentor']

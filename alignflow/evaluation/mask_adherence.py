@@ -5,15 +5,20 @@ Scores are per image, then averaged (the polyp literature's "mean Dice"), so one
 counts as much as any other; mmseg's ``IoUMetric`` pools pixels over the dataset and averages
 over classes instead, which hides per-image failures behind the background class.
 """
+import copy
+import os.path as osp
 from typing import Dict, Iterable, Optional, Tuple
 
 import cv2
 import numpy as np
 import torch
+from mmengine.config import Config
 from mmengine.evaluator import BaseMetric
+from mmengine.runner import Runner
 from mmseg.structures import SegDataSample
 
-from alignflow.registry import METRICS
+from alignflow.registry import METRICS, MODELS
+from alignflow.utils.checkpoint import load_checkpoint_weights
 
 
 def lesion_dice_iou(pred: torch.Tensor, target: torch.Tensor,
@@ -56,6 +61,32 @@ def score_segmentor(model: torch.nn.Module, dataloader: Iterable,
     return dict(images=len(dice), dice=float(dice_t.mean()), iou=sum(iou) / len(iou),
                 dice_std=float(dice_t.std(unbiased=False)), found=float((dice_t >= 0.5).float()
                                                                      .mean()))
+
+
+def load_segmentor(config: str, checkpoint: str, source: str,
+                   cfg_options: Optional[dict] = None) -> Tuple[torch.nn.Module, Config]:
+    """Build the mmseg segmentor of ``config`` (a config file) and load ``checkpoint`` into it
+    strictly; errors name the file and ``source`` (the flag they came from). Call
+    :func:`alignflow.utils.register_all_modules` first. Returns (model in eval mode, config)."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    model = MODELS.build(cfg.model)
+    load_checkpoint_weights(model, checkpoint, what=f'the segmentor of {config}', source=source,
+                            hint=f'train one with `python tools/train.py {config}`')
+    return model.eval(), cfg
+
+
+def score_pair_folder(model: torch.nn.Module, cfg: Config, folder: str) -> Dict[str, float]:
+    """:func:`score_segmentor` on every pair of ``folder`` (``images/`` + ``masks/``, e.g.
+    written by ``tools/test.py --out``), read with the segmentor config's test pipeline."""
+    if not osp.isdir(osp.join(folder, 'images')) or not osp.isdir(osp.join(folder, 'masks')):
+        raise FileNotFoundError(f'{folder} needs images/ and masks/ subfolders; write '
+                                'generated pairs with tools/test.py --out')
+    loader = copy.deepcopy(cfg.test_dataloader)
+    loader.dataset.update(data_root=folder, ann_file=None, indices=None)
+    loader.update(num_workers=0, persistent_workers=False)
+    return score_segmentor(model, Runner.build_dataloader(loader))
 
 
 class AdherenceGate:

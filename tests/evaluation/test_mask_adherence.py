@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 
@@ -93,8 +94,7 @@ def test_tool_runs_the_mmseg_unet_config(tmp_path):
     """The shipped segmentor config builds and scores a folder (random weights here)."""
     register = pytest.importorskip('alignflow.utils').register_all_modules
     register()
-    cfg_model = load_tool().load_config(str(SEG_CONFIG)).model
-    model = MODELS.build(cfg_model)
+    model = MODELS.build(Config.fromfile(SEG_CONFIG).model)
     checkpoint = tmp_path / 'unet.pth'
     torch.save({'state_dict': model.state_dict()}, checkpoint)
     pairs = write_pairs(tmp_path / 'pairs', [(10, 10), (20, 20)], [0, 0])

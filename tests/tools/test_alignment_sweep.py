@@ -65,4 +65,14 @@ def test_the_c2st_share_is_tabulated_when_logged(tmp_path):
     run = sweep.summarise_run(sweep.val_records(tmp_path), 'gen/kd_randomconv')
     assert run['c2st_before'] == 0.05 and run['c2st_after'] == 0.40
     row = sweep.table({'5': [run]}, 'gen/kd_randomconv').splitlines()[-1]
-    assert row.endswith('| 0.050 / 0.400 ± 0.000 (0.950) |')
+    assert row.endswith('| 0.050 / 0.400 ± 0.000 (0.950) | - |')
+
+
+def test_adherence_is_tabulated_with_its_change_from_stage1(tmp_path):
+    write_scalars(tmp_path, [(0, 0.04), (25, 0.02)])
+    run = sweep.summarise_run(sweep.val_records(tmp_path), 'gen/kd_randomconv')
+    row = sweep.table({'5': [run]}, 'gen/kd_randomconv').splitlines()[-1]
+    assert row.endswith('| - |')  # not measured
+    runs = [dict(run, adherence=a, adherence_stage1=0.5) for a in (0.4, 0.5)]
+    row = sweep.table({'5': runs}, 'gen/kd_randomconv').splitlines()[-1]
+    assert row.endswith('| 0.500 / 0.450 ± 0.050 (-10.0%) |')

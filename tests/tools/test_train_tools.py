@@ -270,3 +270,45 @@ def test_mask_flow_config_trains_and_writes_mask_grids(tmp_path):
         assert key in log, key
     assert [g.name for g in tmp_path.glob('*/vis_data/vis_image/samples_*.png')] == [
         'samples_4.png']
+
+
+def test_sweep_scores_mask_adherence_of_stage1_and_each_final_checkpoint(trained, tmp_path,
+                                                                        monkeypatch):
+    import importlib.util
+
+    from alignflow.datasets import write_toy_dataset
+    from alignflow.registry import MODELS
+    from alignflow.utils import register_all_modules
+    from mmengine.config import Config
+    spec = importlib.util.spec_from_file_location(
+        'alignment_sweep', REPO / 'tools' / 'analysis' / 'alignment_sweep.py')
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    register_all_modules()
+    seg_config = 'configs/segmentation/unet_polyp_32.py'
+    torch.manual_seed(0)
+    segmentor = tmp_path / 'segmentor.pth'
+    torch.save({'state_dict': MODELS.build(Config.fromfile(REPO / seg_config).model)
+                .state_dict()}, segmentor)
+    masks = write_toy_dataset(tmp_path / 'heldout_source', 3, 32, 'source', seed=9)
+    stage1_dir, _ = trained
+    root = tmp_path / 'sweep'
+    monkeypatch.chdir(REPO)
+    argv = [ALIGN_CONFIG, '--shots', '5', '--seeds', '0', '--work-root', str(root),
+            '--adherence', seg_config, str(segmentor), str(masks), '--cfg-options', *ALIGN_SMALL,
+            f'model.stage1_checkpoint={stage1_dir / "iter_6.pth"}']
+    sweep.main(argv)
+    run = json.loads((root / 'summary.json').read_text())['5'][0]
+    stage1 = json.loads((root / 'stage1' / 'adherence.json').read_text())
+    final = json.loads((root / 'k5_seed0' / 'adherence.json').read_text())
+    assert stage1['images'] == final['images'] == 3
+    assert final['checkpoint'].endswith('iter_4.pth')
+    assert stage1['checkpoint'].endswith('iter_6.pth')
+    assert run['adherence'] == final['dice'] and run['adherence_stage1'] == stage1['dice']
+    assert len(list((root / 'k5_seed0' / 'adherence_pairs' / 'images').iterdir())) == 3
+    assert 'lesion Dice (stage 1 / after)' in (root / 'summary.md').read_text()
+    cached = (root / 'k5_seed0' / 'adherence.json').stat().st_mtime_ns
+    sweep.main(argv)  # finished runs and their scores are reused
+    assert (root / 'k5_seed0' / 'adherence.json').stat().st_mtime_ns == cached
+    with pytest.raises(FileNotFoundError, match='needs a masks/ subfolder'):
+        sweep.main(argv[:7] + ['--adherence', seg_config, str(segmentor), str(tmp_path)])

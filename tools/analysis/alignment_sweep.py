@@ -10,6 +10,12 @@ it), and how the last checkpoint compares with the best one.
 
     python tools/analysis/alignment_sweep.py configs/alignflow/toy_5shot.py \\
         --shots 1 5 10 all --seeds 0 1 2 --work-root work_dirs/sweep_toy
+
+``--adherence SEG_CONFIG SEG_CHECKPOINT MASKS`` also scores mask adherence: stage 1 and every
+final checkpoint paint the masks of ``MASKS`` (held-out source pairs, ``images/`` + ``masks/``;
+``tools/test.py --out`` writes them into each run's ``adherence_pairs``), and the segmentor
+scores each image against its mask (lesion Dice per image, as
+``tools/analysis/mask_adherence.py``); the table adds the mean and its change from stage 1.
 """
 import argparse
 import json
@@ -33,6 +39,9 @@ def parse_args(argv=None):
                         help='validation scalar to tabulate (lower is better)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra overrides for every run, e.g. train_cfg.max_iters=300')
+    parser.add_argument('--adherence', nargs=3, metavar=('SEG_CONFIG', 'SEG_CHECKPOINT', 'MASKS'),
+                        help='also score mask adherence with this mmseg segmentor on pairs '
+                        'painted for the masks of MASKS (held-out source pairs)')
     return parser.parse_args(argv)
 
 
@@ -57,10 +66,77 @@ def train(config: str, work_dir: Path, overrides: List[str]) -> None:
     log = work_dir / 'sweep_stdout.log'
     work_dir.mkdir(parents=True, exist_ok=True)
     with open(log, 'w') as stream:
-        code = subprocess.call(command, cwd=REPO, stdout=stream, stderr=subprocess.STDOUT)
+        code = subprocess.call(command, stdout=stream, stderr=subprocess.STDOUT)
     if code:
         raise RuntimeError(f'run {work_dir} failed (exit {code}); see {log}')
     (work_dir / 'done').touch()
+
+
+def generate_pairs(config: str, checkpoint: str, out: Path, overrides: List[str],
+                   masks: str) -> None:
+    """``tools/test.py CONFIG CHECKPOINT --out OUT`` on the masks of the folder ``masks``."""
+    command = [sys.executable, str(REPO / 'tools' / 'test.py'), config, checkpoint, '--out',
+               str(out), '--overwrite', '--work-dir', str(out.parent / f'{out.name}_test'),
+               '--cfg-options', *overrides, f'test_dataloader.dataset.data_root={masks}',
+               'test_dataloader.dataset.indices=None']
+    log = out.parent / f'{out.name}.log'
+    with open(log, 'w') as stream:
+        code = subprocess.call(command, stdout=stream, stderr=subprocess.STDOUT)
+    if code:
+        raise RuntimeError(f'painting the adherence masks with {checkpoint} failed (exit '
+                           f'{code}); see {log}')
+
+
+class Adherence:
+    """Lesion Dice of a segmentor on pairs painted for fixed masks, cached per work dir."""
+
+    def __init__(self, seg_config: str, seg_checkpoint: str, masks: str):
+        import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
+        from alignflow.evaluation import load_segmentor
+        from alignflow.utils import register_all_modules
+        register_all_modules()
+        self.masks = os.path.abspath(masks)
+        if not os.path.isdir(os.path.join(self.masks, 'masks')):
+            raise FileNotFoundError(f'--adherence MASKS: {masks} needs a masks/ subfolder '
+                                    '(held-out source pairs, images/ + masks/)')
+        self.model, self.cfg = load_segmentor(seg_config, seg_checkpoint, '--adherence')
+
+    def __call__(self, config: str, checkpoint: str, work_dir: Path,
+                 overrides: List[str]) -> dict:
+        from alignflow.evaluation import score_pair_folder
+        result = work_dir / 'adherence.json'
+        if result.exists():
+            return json.loads(result.read_text())
+        work_dir.mkdir(parents=True, exist_ok=True)
+        pairs = work_dir / 'adherence_pairs'
+        generate_pairs(config, checkpoint, pairs, overrides, self.masks)
+        scores = dict(score_pair_folder(self.model, self.cfg, str(pairs)),
+                      checkpoint=str(checkpoint), masks=self.masks)
+        write_atomically(result, json.dumps(scores, indent=2))
+        return scores
+
+
+def stage1_checkpoint(config: str, overrides: List[str]) -> str:
+    """``model.stage1_checkpoint`` of the config after the sweep's overrides."""
+    from mmengine.config import Config, DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(parser.parse_args(['--cfg-options', *overrides]).cfg_options)
+    return cfg.model.stage1_checkpoint
+
+
+def last_checkpoint(work_dir: Path) -> str:
+    marker = work_dir / 'last_checkpoint'
+    if not marker.exists():
+        raise FileNotFoundError(f'{work_dir} has no last_checkpoint; did the run save one?')
+    return marker.read_text().strip()
+
+
+def write_atomically(path: Path, content: str) -> None:
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    tmp.write_text(content)
+    os.replace(tmp, path)
 
 
 def summarise_run(records: List[dict], metric: str) -> Dict[str, float]:
@@ -87,12 +163,22 @@ def _c2st_cell(runs: List[dict]) -> str:
             f"{pstdev(after):.3f} ({mean(r['c2st_accuracy'] for r in runs):.3f})")
 
 
+def _adherence_cell(runs: List[dict]) -> str:
+    """Lesion Dice, stage 1 / after (change), or '-' when not measured."""
+    if any(r.get('adherence') is None for r in runs):
+        return '-'
+    after = [r['adherence'] for r in runs]
+    before = runs[0]['adherence_stage1']
+    return (f'{before:.3f} / {mean(after):.3f} ± {pstdev(after):.3f} '
+            f'({100 * (mean(after) - before) / before:+.1f}%)')
+
+
 def table(summary: Dict[str, List[dict]], metric: str) -> str:
     lines = [f'| shots | draws | {metric} stage 1 | after alignment | change | last vs best | '
              'ended at iteration | HF energy (stage 1 / after / real) | '
              'diversity (stage 1 / after / real) | C2ST target share (stage 1 / after; '
-             'classifier accuracy) |',
-             '|---|---|---|---|---|---|---|---|---|---|']
+             'classifier accuracy) | lesion Dice (stage 1 / after) |',
+             '|---|---|---|---|---|---|---|---|---|---|---|']
     for shots, runs in summary.items():
         after = [r['after'] for r in runs]
         change = [r['change_pct'] for r in runs]
@@ -106,7 +192,7 @@ def table(summary: Dict[str, List[dict]], metric: str) -> str:
             f"{mean(r['hf_energy'] for r in runs):.1f} / {runs[0]['hf_energy_real']:.1f} | "
             f"{mean(r['diversity_before'] for r in runs):.3f} / "
             f"{mean(r['diversity'] for r in runs):.3f} / {runs[0]['diversity_real']:.3f} | "
-            f'{_c2st_cell(runs)} |')
+            f'{_c2st_cell(runs)} | {_adherence_cell(runs)} |')
     return '\n'.join(lines)
 
 
@@ -114,21 +200,26 @@ def main(argv=None):
     args = parse_args(argv)
     root = Path(args.work_root)
     summary: Dict[str, List[dict]] = {}
+    adherence = Adherence(*args.adherence) if args.adherence else None
     for shots in args.shots:
         seeds = args.seeds[:1] if shots == 'all' else args.seeds
         for seed in seeds:
             work_dir = root / f'k{shots}_seed{seed}'
             print(f'k={shots} seed={seed}: {work_dir}', flush=True)
-            train(args.config, work_dir, run_overrides(shots, seed) + args.cfg_options)
-            run = summarise_run(val_records(work_dir), args.metric)
-            summary.setdefault(shots, []).append(dict(run, seed=seed))
+            overrides = run_overrides(shots, seed) + args.cfg_options
+            train(args.config, work_dir, overrides)
+            run = dict(summarise_run(val_records(work_dir), args.metric), seed=seed)
+            if adherence is not None:
+                stage1 = adherence(args.config, stage1_checkpoint(args.config, overrides),
+                                   root / 'stage1', overrides)
+                run.update(adherence_stage1=stage1['dice'], adherence=adherence(
+                    args.config, last_checkpoint(work_dir), work_dir, overrides)['dice'])
+            summary.setdefault(shots, []).append(run)
     text = table(summary, args.metric)
     print(text)
     for name, content in (('summary.json', json.dumps(summary, indent=2)),
                           ('summary.md', text + '\n')):
-        tmp = root / f'.{name}.{os.getpid()}.tmp'
-        tmp.write_text(content)
-        os.replace(tmp, root / name)
+        write_atomically(root / name, content)
 
 
 if __name__ == '__main__':

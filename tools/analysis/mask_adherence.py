@@ -11,7 +11,6 @@ to real pairs of the source and target domains for scale:
 Every folder is read with the segmentor config's test pipeline (``images/`` + ``masks/``).
 """
 import argparse
-import copy
 import json
 import os
 import os.path as osp
@@ -19,12 +18,9 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.apis import load_config
-from alignflow.evaluation import score_segmentor
-from alignflow.registry import MODELS
+from alignflow.evaluation import load_segmentor, score_pair_folder
 from alignflow.utils import register_all_modules
 from mmengine.config import DictAction
-from mmengine.runner import Runner, load_checkpoint
 
 
 def parse_args(argv=None):
@@ -52,14 +48,6 @@ def parse_folders(items: List[str]) -> List[Tuple[str, str]]:
     return folders
 
 
-def folder_dataloader(cfg, folder: str):
-    """The config's test dataloader, reading every pair of ``folder`` in one process."""
-    loader = copy.deepcopy(cfg.test_dataloader)
-    loader.dataset.update(data_root=folder, ann_file=None, indices=None)
-    loader.update(num_workers=0, persistent_workers=False)
-    return Runner.build_dataloader(loader)
-
-
 def table(scores: Dict[str, dict]) -> str:
     lines = ['| pairs | images | lesion Dice (mean ± std) | lesion IoU | found (Dice ≥ 0.5) |',
              '|---|---|---|---|---|']
@@ -72,15 +60,10 @@ def table(scores: Dict[str, dict]) -> str:
 def main(argv=None) -> Dict[str, dict]:
     args = parse_args(argv)
     folders = parse_folders(args.folders)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'segmentor checkpoint {args.checkpoint} does not exist; train '
-                                f'one with `python tools/train.py {args.config}`')
-    cfg = load_config(args.config, cfg_options=args.cfg_options)
     register_all_modules()
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
-    scores = {name: score_segmentor(model, folder_dataloader(cfg, folder))
-              for name, folder in folders}
+    model, cfg = load_segmentor(args.config, args.checkpoint, 'the checkpoint argument',
+                                args.cfg_options)
+    scores = {name: score_pair_folder(model, cfg, folder) for name, folder in folders}
     print(table(scores))
     if args.out:
         out = Path(args.out)
