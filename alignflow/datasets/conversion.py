@@ -17,7 +17,7 @@ import json
 import os
 import random
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -130,6 +130,8 @@ class PairSource:
         fov: candidate field-of-view mask files (fundus datasets), written to ``fov/``.
         fov_name: the candidate field-of-view stems of an image stem.
         check_swapped: detect a copy whose image and mask folders are swapped.
+        notes: what the locator noticed about this copy (e.g. fewer pairs than published);
+            printed and recorded in ``conversion.json``.
     """
     images: List[Path]
     masks: List[Path]
@@ -138,6 +140,7 @@ class PairSource:
     fov: List[Path] = field(default_factory=list)
     fov_name: Callable[[str], Sequence[str]] = lambda stem: [stem + '_mask']
     check_swapped: bool = True
+    notes: List[str] = field(default_factory=list)
 
     @classmethod
     def from_folders(cls, image_dir: Path, mask_dir: Path, **kwargs) -> 'PairSource':
@@ -238,10 +241,11 @@ def convert_pairs(dataset: str, raw_dir: str, out_dir: str,
     notes: List[str] = []
     located: List[Tuple[Path, Path, Optional[Path], Optional[str]]] = []
     for source in sources:
+        notes += source.notes
         if source.check_swapped and source.images and looks_like_masks(source.images) and \
                 not looks_like_masks(source.masks):
-            source = PairSource(source.masks, source.images, source.mask_name, source.split,
-                                source.fov, source.fov_name, False)
+            source = replace(source, images=source.masks, masks=source.images,
+                             check_swapped=False)
             notes.append(f'{source.masks[0].parent.name}/ holds the masks and '
                          f'{source.images[0].parent.name}/ the images in this copy: swapped back')
         located += [(*found, source.split) for found in pair_files(dataset, source)]

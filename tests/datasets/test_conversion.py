@@ -158,6 +158,8 @@ def test_pranet_split_keeps_its_six_sets_and_reports_short_ones(tmp_path):
     assert np.array_equal(etis, photo(30))  # each set keeps its own files
     record = json.loads((out / 'conversion.json').read_text())
     assert record['TrainDataset']['split'] == dict(all=3, train=2, val=1)
+    assert record['TestDataset/CVC-300']['notes'] == [
+        'TestDataset/CVC-300 holds 2 images; the published split has 60']
     assert not list(tmp_path.glob('.polyp*'))
 
     (raw / 'TestDataset' / 'CVC-300' / 'masks' / '2.png').unlink()
@@ -203,6 +205,8 @@ def test_drive_official_split_labels_and_field_of_view(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert 'has no 1st_manual/ labels' in result.stdout
     assert (tmp_path / 'challenge' / 'splits' / 'val.txt').read_text() == ''
+    notes = json.loads((tmp_path / 'challenge' / 'conversion.json').read_text())['notes']
+    assert len(notes) == 1 and 'the challenge release withholds them' in notes[0]
     wrong = convert('drive', tmp_path / 'out', tmp_path / 'wrong')
     assert wrong.returncode != 0 and 'no training folder' in wrong.stderr
 

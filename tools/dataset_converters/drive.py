@@ -28,9 +28,9 @@ def locate(raw):
     if (test / '1st_manual').is_dir():
         sources.append(_split(test, 'val'))
     else:
-        print(f'note: {test} has no 1st_manual/ labels (the challenge release withholds them): '
-              f'only training/ is converted, splits/val.txt is empty')
-        sources.append(PairSource([], [], split='val'))
+        sources.append(PairSource([], [], split='val', notes=[
+            f'{test} has no 1st_manual/ labels (the challenge release withholds them): only '
+            f'training/ is converted, splits/val.txt is empty']))
     return sources
 
 

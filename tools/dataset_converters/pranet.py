@@ -35,8 +35,8 @@ def locate(raw):
                                                  for k, v in TEST_SETS.items()})
     for name, (source, ) in parts.items():
         if len(source.images) != expected[name]:
-            print(f'note: {name} holds {len(source.images)} images; the published split has '
-                  f'{expected[name]}')
+            source.notes.append(f'{name} holds {len(source.images)} images; the published '
+                                f'split has {expected[name]}')
     return parts
 
 
