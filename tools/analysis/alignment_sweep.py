@@ -88,7 +88,8 @@ def generate_pairs(config: str, checkpoint: str, out: Path, overrides: List[str]
 
 
 class Adherence:
-    """Lesion Dice of a segmentor on pairs painted for fixed masks, cached per work dir."""
+    """Lesion Dice of a segmentor on pairs painted for fixed masks, cached per work dir in
+    ``adherence.json`` (with the checkpoint and the masks folder it scored)."""
 
     def __init__(self, seg_config: str, seg_checkpoint: str, masks: str):
         import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
@@ -105,8 +106,10 @@ class Adherence:
                  overrides: List[str]) -> dict:
         from alignflow.evaluation import score_pair_folder
         result = work_dir / 'adherence.json'
-        if result.exists():
-            return json.loads(result.read_text())
+        if result.exists():  # reused while it scores the same checkpoint on the same masks
+            cached = json.loads(result.read_text())
+            if (cached['checkpoint'], cached['masks']) == (str(checkpoint), self.masks):
+                return cached
         work_dir.mkdir(parents=True, exist_ok=True)
         pairs = work_dir / 'adherence_pairs'
         generate_pairs(config, checkpoint, pairs, overrides, self.masks)
