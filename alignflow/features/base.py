@@ -1,4 +1,5 @@
 """Base class of the frozen feature extractors shared by rewards and metrics."""
+import os
 from abc import ABCMeta, abstractmethod
 
 import torch
@@ -47,3 +48,18 @@ class FeatureExtractor(nn.Module, metaclass=ABCMeta):
         """Stop gradients to every parameter and switch to eval mode."""
         self.requires_grad_(False)
         self.train(False)
+
+
+def weights_unavailable_message(name: str, source: str, error: Exception, url: str, env: str,
+                                size: str = '') -> str:
+    """How to get a pretrained extractor's weights file, for the error raised when ``source``
+    (the path or URL tried) could not be loaded: ``name`` is the network ('FID Inception'),
+    ``url`` its release, ``env`` the environment variable that names a local copy."""
+    filename = os.path.basename(url)
+    cache = os.path.join(torch.hub.get_dir(), 'checkpoints', filename)
+    size = f' ({size})' if size else ''
+    return (f'{name} weights could not be loaded from {source} ({error}). Download them once '
+            f'from {url}{size} on a machine with internet access, then either put the file at '
+            f'{cache} (the torch hub cache, used by default), set the environment variable '
+            f'{env}=/path/to/{filename}, or pass weights="/path/to/{filename}". Only for tests '
+            f'or a feature space that is not {name.split()[0]}: random_init=True.')

@@ -17,7 +17,7 @@ from mmengine.runner import CheckpointLoader
 from mmseg.models.backbones import VisionTransformer
 
 from alignflow.registry import FEATURE_EXTRACTORS
-from .base import FeatureExtractor
+from .base import FeatureExtractor, weights_unavailable_message
 
 DINO_URL = 'https://dl.fbaipublicfiles.com/dino/dino_{name}_pretrain/dino_{name}_pretrain.pth'
 # arch: (embed dims, heads, patch size, name of DINO's release)
@@ -147,7 +147,8 @@ class DINOViTFeatures(FeatureExtractor):
         try:
             checkpoint = CheckpointLoader.load_checkpoint(source, map_location='cpu')
         except OSError as error:  # missing file, no network (URLError), HTTP error
-            raise DINOWeightsUnavailable(self._unavailable_message(source, error)) from error
+            raise DINOWeightsUnavailable(weights_unavailable_message(
+                'DINO', source, error, self.release_url, DINO_WEIGHTS_ENV)) from error
         state_dict = checkpoint.get('state_dict', checkpoint)
         if any('.ls1.' in key or key == 'register_tokens' for key in state_dict):
             raise ValueError(f'{source} looks like a DINOv2 checkpoint (LayerScale / register '
@@ -164,13 +165,3 @@ class DINOViTFeatures(FeatureExtractor):
         except RuntimeError as error:
             raise RuntimeError(f'{source} does not hold the weights of a DINO {self.arch} '
                                f'(from {self.release_url}): {error}') from error
-
-    def _unavailable_message(self, source: str, error: Exception) -> str:
-        filename = os.path.basename(self.release_url)
-        cache = os.path.join(torch.hub.get_dir(), 'checkpoints', filename)
-        return (f'DINO weights could not be loaded from {source} ({error}). Download them once '
-                f'from {self.release_url} on a machine with internet access, then either put '
-                f'the file at {cache} (the torch hub cache, used by default), set the '
-                f'environment variable {DINO_WEIGHTS_ENV}=/path/to/{filename}, or pass '
-                f'weights="/path/to/{filename}". Only for tests or a feature space that is not '
-                f'DINO: random_init=True.')

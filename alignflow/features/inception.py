@@ -18,7 +18,7 @@ from mmengine.runner import CheckpointLoader
 from torch import nn
 
 from alignflow.registry import FEATURE_EXTRACTORS
-from .base import FeatureExtractor
+from .base import FeatureExtractor, weights_unavailable_message
 
 FID_WEIGHTS_URL = ('https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/'
                    'pt_inception-2015-12-05-6726825d.pth')
@@ -262,7 +262,8 @@ class FIDInceptionV3(FeatureExtractor):
         try:
             checkpoint = CheckpointLoader.load_checkpoint(source, map_location='cpu')
         except OSError as error:  # missing file, no network (URLError), HTTP error
-            raise InceptionWeightsUnavailable(_unavailable_message(source, error)) from error
+            raise InceptionWeightsUnavailable(weights_unavailable_message(
+                'FID Inception', source, error, FID_WEIGHTS_URL, WEIGHTS_ENV, '~91 MiB')) from error
         state_dict = checkpoint.get('state_dict', checkpoint)
         try:
             self.load_state_dict(state_dict, strict=True)
@@ -271,15 +272,3 @@ class FIDInceptionV3(FeatureExtractor):
                 f'{source} does not hold the FID Inception weights of pytorch-fid '
                 f'({os.path.basename(FID_WEIGHTS_URL)}, from {FID_WEIGHTS_URL}): {error}'
             ) from error
-
-
-def _unavailable_message(source: str, error: Exception) -> str:
-    """How to get the weights, for :class:`InceptionWeightsUnavailable`."""
-    filename = os.path.basename(FID_WEIGHTS_URL)
-    cache = os.path.join(torch.hub.get_dir(), 'checkpoints', filename)
-    return (f'FID Inception weights could not be loaded from {source} ({error}). '
-            f'Download them once from {FID_WEIGHTS_URL} (~91 MiB) on a machine with '
-            f'internet access, then either put the file at {cache} (the torch hub cache, used '
-            f'by default), set the environment variable {WEIGHTS_ENV}=/path/to/{filename}, or '
-            f'pass weights="/path/to/{filename}". Only for tests or a feature space that is '
-            f'not FID: random_init=True.')
