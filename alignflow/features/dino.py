@@ -138,9 +138,10 @@ class DINOViTFeatures(FeatureExtractor):
                           align_corners=False)
         x = ((x + 1.0) / 2.0 - self.mean) / self.std
         patch_map, cls_token = self.vit(x)[-1]  # (B, D, h, w), (B, D)
-        pooled = {'cls': [cls_token], 'mean': [patch_map.mean(dim=(2, 3))]}
-        pooled['cls_mean'] = pooled['cls'] + pooled['mean']
-        return torch.cat(pooled[self.pool], 1)
+        if self.pool == 'cls':
+            return cls_token
+        mean_token = patch_map.mean(dim=(2, 3))
+        return mean_token if self.pool == 'mean' else torch.cat([cls_token, mean_token], 1)
 
     def _load(self, source: str) -> None:
         """Load a DINO checkpoint (timm layout) from a path or URL, strictly."""

@@ -26,6 +26,9 @@ from pathlib import Path
 from statistics import mean, pstdev
 from typing import Dict, List
 
+import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
+from alignflow.utils.atomic_io import write_text_atomic
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -92,14 +95,13 @@ class Adherence:
     ``adherence.json`` (with the checkpoint and the masks folder it scored)."""
 
     def __init__(self, seg_config: str, seg_checkpoint: str, masks: str):
-        import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
         from alignflow.evaluation import load_segmentor
         from alignflow.utils import register_all_modules
         register_all_modules()
         self.masks = os.path.abspath(masks)
-        if not os.path.isdir(os.path.join(self.masks, 'masks')):
-            raise FileNotFoundError(f'--adherence MASKS: {masks} needs a masks/ subfolder '
-                                    '(held-out source pairs, images/ + masks/)')
+        if not all(os.path.isdir(os.path.join(self.masks, sub)) for sub in ('images', 'masks')):
+            raise FileNotFoundError(f'--adherence MASKS: {masks} needs a masks/ subfolder and '
+                                    'an images/ one (held-out source pairs)')
         self.model, self.cfg = load_segmentor(seg_config, seg_checkpoint, '--adherence')
 
     def __call__(self, config: str, checkpoint: str, work_dir: Path,
@@ -115,7 +117,7 @@ class Adherence:
         generate_pairs(config, checkpoint, pairs, overrides, self.masks)
         scores = dict(score_pair_folder(self.model, self.cfg, str(pairs)),
                       checkpoint=str(checkpoint), masks=self.masks)
-        write_atomically(result, json.dumps(scores, indent=2))
+        write_text_atomic(json.dumps(scores, indent=2), result)
         return scores
 
 
@@ -134,12 +136,6 @@ def last_checkpoint(work_dir: Path) -> str:
     if not marker.exists():
         raise FileNotFoundError(f'{work_dir} has no last_checkpoint; did the run save one?')
     return marker.read_text().strip()
-
-
-def write_atomically(path: Path, content: str) -> None:
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    tmp.write_text(content)
-    os.replace(tmp, path)
 
 
 def summarise_run(records: List[dict], metric: str) -> Dict[str, float]:
@@ -222,7 +218,7 @@ def main(argv=None):
     print(text)
     for name, content in (('summary.json', json.dumps(summary, indent=2)),
                           ('summary.md', text + '\n')):
-        write_atomically(root / name, content)
+        write_text_atomic(content, root / name)
 
 
 if __name__ == '__main__':

@@ -12,14 +12,13 @@ Every folder is read with the segmentor config's test pipeline (``images/`` + ``
 """
 import argparse
 import json
-import os
 import os.path as osp
-from pathlib import Path
 from typing import Dict, List, Tuple
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.evaluation import load_segmentor, score_pair_folder
 from alignflow.utils import register_all_modules
+from alignflow.utils.atomic_io import write_text_atomic
 from mmengine.config import DictAction
 
 
@@ -66,11 +65,7 @@ def main(argv=None) -> Dict[str, dict]:
     scores = {name: score_pair_folder(model, cfg, folder) for name, folder in folders}
     print(table(scores))
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f'.{out.name}.{os.getpid()}.tmp')
-        tmp.write_text(json.dumps(scores, indent=2))
-        tmp.replace(out)
+        write_text_atomic(json.dumps(scores, indent=2), args.out)
     return scores
 
 

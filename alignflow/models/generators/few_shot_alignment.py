@@ -213,15 +213,16 @@ class FewShotAlignment(BaseModel):
         fm_weight = self.fm_weight_schedule(float(fm_loss.detach()))
         losses['loss_fm'] = fm_weight * fm_loss
         losses['fm_weight'] = torch.tensor(fm_weight)
-        if self.anchor_weight > 0:
+        if self.anchor_weight > 0 or self.mask_anchor_weight > 0:
+            x_t = path_sample.x_t
             with torch.no_grad():
-                anchor_velocity = self.anchor(path_sample.x_t, t, mask)
+                anchor_velocity = self.anchor(x_t, t, mask)
+        if self.anchor_weight > 0:
             losses['loss_anchor'] = self.anchor_weight * flow_matching_loss(
                 velocity, anchor_velocity)
         if self.mask_anchor_weight > 0:
-            x_t = path_sample.x_t
             with torch.no_grad():
-                anchor_effect = self.anchor(x_t, t, mask) - self.anchor(x_t, t, None)
+                anchor_effect = anchor_velocity - self.anchor(x_t, t, None)
             effect = velocity - generator.velocity_net(x_t, t, None)
             losses['loss_mask_anchor'] = self.mask_anchor_weight * flow_matching_loss(
                 effect, anchor_effect)
