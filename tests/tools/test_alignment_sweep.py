@@ -76,3 +76,6 @@ def test_adherence_is_tabulated_with_its_change_from_stage1(tmp_path):
     runs = [dict(run, adherence=a, adherence_stage1=0.5) for a in (0.4, 0.5)]
     row = sweep.table({'5': runs}, 'gen/kd_randomconv').splitlines()[-1]
     assert row.endswith('| 0.500 / 0.450 ± 0.050 (-10.0%) |')
+    blind = [dict(run, adherence=0.0, adherence_stage1=0.0)]  # a segmentor that finds nothing
+    row = sweep.table({'5': blind}, 'gen/kd_randomconv').splitlines()[-1]
+    assert row.endswith('| 0.000 / 0.000 ± 0.000 (n/a) |')

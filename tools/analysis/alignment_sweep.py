@@ -163,13 +163,17 @@ def _c2st_cell(runs: List[dict]) -> str:
 
 
 def _adherence_cell(runs: List[dict]) -> str:
-    """Lesion Dice, stage 1 / after (change), or '-' when not measured."""
+    """Lesion Dice, stage 1 / after (change), or '-' when not measured.
+
+    A stage-1 Dice of 0 (a segmentor that finds no lesion) has no relative change, so the
+    change reads 'n/a' rather than dividing by it.
+    """
     if any(r.get('adherence') is None for r in runs):
         return '-'
     after = [r['adherence'] for r in runs]
     before = runs[0]['adherence_stage1']
-    return (f'{before:.3f} / {mean(after):.3f} ± {pstdev(after):.3f} '
-            f'({100 * (mean(after) - before) / before:+.1f}%)')
+    change = f'{100 * (mean(after) - before) / before:+.1f}%' if before > 0 else 'n/a'
+    return f'{before:.3f} / {mean(after):.3f} ± {pstdev(after):.3f} ({change})'
 
 
 def table(summary: Dict[str, List[dict]], metric: str) -> str:
