@@ -67,6 +67,11 @@ class FewShotAlignment(BaseModel):
        domain's look, to the reward. Needs a stage 1 trained with ``cond_dropout`` > 0, so
        that the null condition means something.
 
+    Terms 4 and 5 are evaluated at noised source pairs (``anchor_points='source'``) or at the
+    model's own samples of step 1, detached and noised along the path for the same masks
+    (``'samples'``): where the aligned model's trajectories go once its look has moved away
+    from the source images, which the source points no longer cover.
+
     A non-finite total skips the step; ``max_nonfinite`` in a row stop training.
 
     Checkpoints hold the generator only: the anchor and the reward (its frozen feature
@@ -112,6 +117,7 @@ class FewShotAlignment(BaseModel):
         fm_weight: weight (lambda) of the flow-matching regulariser.
         anchor_weight: weight of the stage-1 anchor regulariser.
         mask_anchor_weight: weight of the mask-effect anchor (term 5; 0 leaves it out).
+        anchor_points: 'source' or 'samples': where terms 4 and 5 are evaluated.
         adaptive_fm_weight: ``dict(rate=1.0, slack=0.1)`` makes lambda an
             :class:`AdaptiveWeight` of the source flow-matching loss (it grows when that loss
             drifts up from where alignment started); None keeps lambda fixed.
@@ -138,6 +144,7 @@ class FewShotAlignment(BaseModel):
                  fm_weight: float = 0.5,
                  anchor_weight: float = 1.0,
                  mask_anchor_weight: float = 0.0,
+                 anchor_points: str = 'source',
                  adaptive_fm_weight: Optional[dict] = None,
                  trainable: Union[str, Sequence[str]] = 'all',
                  lora: Optional[dict] = None,
@@ -175,6 +182,11 @@ class FewShotAlignment(BaseModel):
                 f'cond_dropout=0, so its null condition was never trained: use a stage 1 '
                 f'trained with cond_dropout > 0, or mask_anchor_weight=0')
         self.mask_anchor_weight = mask_anchor_weight
+        if anchor_points not in ('source', 'samples'):
+            raise ValueError(f"anchor_points must be 'source' (noised source pairs) or "
+                             f"'samples' (the model's own samples, noised), got "
+                             f'{anchor_points!r}')
+        self.anchor_points = anchor_points
         self.max_nonfinite = max_nonfinite
         self._nonfinite_in_a_row = 0
         if not reference_images:
@@ -215,6 +227,11 @@ class FewShotAlignment(BaseModel):
         losses['fm_weight'] = torch.tensor(fm_weight)
         if self.anchor_weight > 0 or self.mask_anchor_weight > 0:
             x_t = path_sample.x_t
+            if self.anchor_points == 'samples':
+                own = images.detach().float().clamp(-1, 1)
+                t = generator.time_sampler(own.shape[0], device=own.device)
+                x_t = generator.path.sample(torch.randn_like(own), own, t).x_t
+                velocity = generator.velocity_net(x_t, t, mask)
             with torch.no_grad():
                 anchor_velocity = self.anchor(x_t, t, mask)
         if self.anchor_weight > 0:

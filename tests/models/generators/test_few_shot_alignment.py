@@ -156,6 +156,33 @@ def test_mask_anchor_holds_what_the_mask_changes_and_frees_the_rest(stage1_check
         build(stage1_checkpoint, target_folder, mask_anchor_weight=1.0)
 
 
+def test_anchors_on_samples_look_at_the_models_own_images_not_the_source(stage1_checkpoint,
+                                                                         target_folder):
+    generator = dict(copy.deepcopy(GENERATOR), cond_dropout=0.1)
+
+    def anchors(points, source_images):
+        torch.manual_seed(0)
+        model = FewShotAlignment(generator=copy.deepcopy(generator), reward=copy.deepcopy(REWARD),
+                                 stage1_checkpoint=str(stage1_checkpoint), grad_last_k=2,
+                                 reference_images=references(target_folder), reference_size=16,
+                                 mask_anchor_weight=1.0, anchor_points=points)
+        with torch.no_grad():  # the model has drifted from stage 1
+            for param in model.generator.velocity_net.parameters():
+                param.add_(0.05 * torch.randn_like(param))
+        inputs = dict(source_batch(), img=source_images)
+        torch.manual_seed(7)
+        losses = model.alignment_losses(inputs)
+        return [float(losses[k].detach()) for k in ('loss_anchor', 'loss_mask_anchor')]
+
+    images = source_batch()['img']
+    other = images.flip(0).neg()  # other source images for the same masks
+    on_samples = anchors('samples', images)
+    assert min(on_samples) > 0 and on_samples == anchors('samples', other)
+    assert anchors('source', images) != anchors('source', other)
+    with pytest.raises(ValueError, match="anchor_points must be 'source'"):
+        build(stage1_checkpoint, target_folder, anchor_points='trajectory')
+
+
 LORA = dict(rank=2, alpha=2.0, targets=[r'\.(qkv|proj)$', r'^output_blocks\.'])
 
 
