@@ -34,10 +34,29 @@ def build_runner(cfg: Config) -> Runner:
     register_all_modules(init_default_scope=False)
     prepare_launcher(cfg, cfg.launcher)
     prepare_reference_split(cfg)
+    fill_real_images(cfg)
     fill_c2st_source(cfg)
     apply_synthetic_mix(cfg)
     drop_missing_pretrained(cfg)
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+
+
+def fill_real_images(cfg: Config) -> None:
+    """A ``GenerationMetric`` with ``real=None`` in a config without ``reference_split`` (a
+    stage-1 config; in a stage-2 config :func:`prepare_reference_split` has already given it
+    the held-out target images) gets the images the generator learns from:
+    ``train_dataloader.dataset``, no pipeline, so that a ``data_root`` override moves both."""
+    if cfg.get('reference_split') is not None:
+        return
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset')
+    for name in ('val_evaluator', 'test_evaluator'):
+        for metric in metric_cfgs(cfg.get(name)):
+            if metric.get('type') == 'GenerationMetric' and metric.get('real') is None:
+                if dataset is None:
+                    raise ValueError(f'{cfg.filename}: {name} has a GenerationMetric with '
+                                     'real=None but the config has neither reference_split '
+                                     'nor train_dataloader.dataset; set real to a folder')
+                metric['real'] = dict(dataset, pipeline=[])
 
 
 def fill_c2st_source(cfg: Config) -> None:

@@ -54,9 +54,10 @@ class GenerationMetric(BaseMetric):
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         if real is None:
-            raise ValueError('GenerationMetric: real=None means the held-out images of the '
-                             'config\'s reference_split, but the config has none; set '
-                             'reference_split, or real to a folder of real images')
+            raise ValueError('GenerationMetric: real=None is filled in by '
+                             'alignflow.apis.build_runner (the held-out images of the config\'s '
+                             'reference_split, or the training images of a stage-1 config); '
+                             'built by hand, it needs real set to a folder of real images')
         if isinstance(real, str) and not Path(real).is_dir():
             raise FileNotFoundError(f'GenerationMetric: real image folder {real} does not exist; '
                                     'set it in the config (e.g. --cfg-options '

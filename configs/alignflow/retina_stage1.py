@@ -1,8 +1,7 @@
 # Stage 1 on a retinal vessel dataset in the DRIVE layout, 64 px, tiny U-Net (runs on a CPU).
 #   python tools/train.py configs/alignflow/retina_stage1.py \
 #       --cfg-options train_dataloader.dataset.data_root=/data/CHASE_DB1 \
-#                     val_dataloader.dataset.data_root=/data/CHASE_DB1 \
-#                     val_evaluator.1.real=/data/CHASE_DB1
+#                     val_dataloader.dataset.data_root=/data/CHASE_DB1
 # On a GPU, use flow_unet_base.py and a 256-px retinal dataset base (see polyp_stage1_256.py)
 # (thin vessels do not survive 64 px, see _base_/datasets/retina.py).
 _base_ = [

@@ -63,7 +63,7 @@ def stage1(source, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('retina_stage1')
     options = [f'{loader}.{o}' for loader in ('train_dataloader', 'val_dataloader')
                for o in [f'dataset.data_root={source}', *LOADER]]
-    log = train(STAGE1, work_dir, [*options, f'val_evaluator.1.real={source}',
+    log = train(STAGE1, work_dir, [*options,  # the metric's real images follow data_root
                                    *(f'model.velocity_net.{o}' for o in TINY),
                                    'model.solver.num_steps=4'])
     return work_dir / 'iter_2.pth', log

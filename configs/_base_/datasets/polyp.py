@@ -31,10 +31,11 @@ val_dataloader = dict(
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # Held-out flow-matching loss, and KID/MMD to the dataset's images in a weight-free feature
-# space (set feature_space='inception' when you have the FID weights).
+# space (set feature_space='inception' when you have the FID weights). real=None: the images
+# of train_dataloader.dataset, so that a data_root override moves them too.
 val_evaluator = [
     dict(type='FlowMatchingLossMetric'),
     dict(type='GenerationMetric', feature_space='randomconv', measures=('kid', 'mmd'),
-         real=data_root),
+         real=None),
 ]
 test_evaluator = val_evaluator

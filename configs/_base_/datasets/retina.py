@@ -4,8 +4,7 @@
 # into one folder; DRIVE is kept as the few-shot target (configs/alignflow/drive_*shot.py).
 # Point `data_root` at your copy, e.g.
 #   --cfg-options train_dataloader.dataset.data_root=/data/CHASE_DB1 \
-#                 val_dataloader.dataset.data_root=/data/CHASE_DB1 \
-#                 val_evaluator.1.real=/data/CHASE_DB1
+#                 val_dataloader.dataset.data_root=/data/CHASE_DB1
 # `ann_file` (a text file of stems, one per line) picks a split; None takes every pair.
 # 64 px keeps stage 1 CPU-sized, but nearest-neighbour resizing breaks the thin vessel tree into
 # fragments there (a DRIVE mask: 9 connected components at 565 px, ~110 at 64 px); for usable
@@ -17,9 +16,3 @@ train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 # Retinal sets are small (20-45 pairs each), so validation takes the first 16.
 val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, indices=16))
 test_dataloader = val_dataloader
-val_evaluator = [
-    dict(type='FlowMatchingLossMetric'),
-    dict(type='GenerationMetric', feature_space='randomconv', measures=('kid', 'mmd'),
-         real=data_root),
-]
-test_evaluator = val_evaluator
