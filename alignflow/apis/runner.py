@@ -41,34 +41,34 @@ def build_runner(cfg: Config) -> Runner:
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
 
 
-def fill_real_images(cfg: Config) -> None:
-    """A ``GenerationMetric`` with ``real=None`` in a config without ``reference_split`` (a
-    stage-1 config; in a stage-2 config :func:`prepare_reference_split` has already given it
-    the held-out target images) gets the images the generator learns from:
-    ``train_dataloader.dataset``, no pipeline, so that a ``data_root`` override moves both."""
-    if cfg.get('reference_split') is not None:
-        return
+def _training_images(cfg: Config, evaluator: str, key: str) -> dict:
+    """``train_dataloader.dataset`` without its pipeline: the real images the generator learns
+    from, so that a ``data_root`` override moves a metric's images with it."""
     dataset = (cfg.get('train_dataloader') or {}).get('dataset')
+    if dataset is None:
+        raise ValueError(f'{cfg.filename}: {evaluator} has a GenerationMetric with {key}=None '
+                         f'but the config has no train_dataloader.dataset; set {key}')
+    return dict(dataset, pipeline=[])
+
+
+def fill_real_images(cfg: Config) -> None:
+    """A stage-1 ``GenerationMetric`` with ``real=None`` gets the training images. A stage-2
+    config (``reference_split``, or ``model.reference_images`` set by hand) is left alone:
+    :func:`prepare_reference_split` gives it the held-out target images, and the source
+    images would measure the wrong distance."""
+    model = cfg.get('model') or {}
+    if cfg.get('reference_split') is not None or model.get('reference_images') is not None:
+        return
     for name in ('val_evaluator', 'test_evaluator'):
         for metric in metric_cfgs(cfg.get(name)):
             if metric.get('type') == 'GenerationMetric' and metric.get('real') is None:
-                if dataset is None:
-                    raise ValueError(f'{cfg.filename}: {name} has a GenerationMetric with '
-                                     'real=None but the config has neither reference_split '
-                                     'nor train_dataloader.dataset; set real to a folder')
-                metric['real'] = dict(dataset, pipeline=[])
+                metric['real'] = _training_images(cfg, name, 'real')
 
 
 def fill_c2st_source(cfg: Config) -> None:
     """A ``GenerationMetric`` measuring ``c2st`` with ``c2st_source=None`` gets the real
-    source images of the run: its training set (``train_dataloader.dataset``, no pipeline),
-    so that a ``data_root`` override moves both."""
-    dataset = (cfg.get('train_dataloader') or {}).get('dataset')
+    source images of the run: its training images."""
     for name in ('val_evaluator', 'test_evaluator'):
         for metric in metric_cfgs(cfg.get(name)):
             if 'c2st' in metric.get('measures', ()) and metric.get('c2st_source') is None:
-                if dataset is None:
-                    raise ValueError(f'{cfg.filename}: {name} measures c2st with '
-                                     'c2st_source=None but the config has no '
-                                     'train_dataloader.dataset; set c2st_source')
-                metric['c2st_source'] = dict(dataset, pipeline=[])
+                metric['c2st_source'] = _training_images(cfg, name, 'c2st_source')

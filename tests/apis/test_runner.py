@@ -54,6 +54,11 @@ def test_an_explicit_real_folder_is_kept_and_a_missing_source_is_named(folders, 
                       val_evaluator=[dict(type='GenerationMetric', real=str(target))]))
     fill_real_images(cfg)
     assert cfg.val_evaluator[0]['real'] == str(target)
+    # A stage-2 model with references set by hand is not compared with the source images.
+    by_hand = Config(dict(cfg.to_dict(), model=dict(reference_images=['a.png']),
+                          val_evaluator=[dict(type='GenerationMetric', real=None)]))
+    fill_real_images(by_hand)
+    assert by_hand.val_evaluator[0]['real'] is None
     bare = tmp_path / 'stage1_without_data.py'
     bare.write_text("val_evaluator = dict(type='GenerationMetric', real=None)\n")
     with pytest.raises(ValueError, match='stage1_without_data.py.*real=None'):
