@@ -8,6 +8,7 @@ from torch import nn
 
 from alignflow.features import high_frequency_energy
 from alignflow.registry import FEATURE_EXTRACTORS
+from .diversity import diversity_shortfall, spread_across_images
 
 
 VIEWS = dict(id=lambda x: x, hflip=lambda x: x.flip(-1), vflip=lambda x: x.flip(-2),
@@ -61,6 +62,13 @@ class DistributionReward(nn.Module, ABC):
     local appearance distributions, far better estimated from 5 images than from 5 pooled
     vectors. Splits of :meth:`reference_floor` still hold out whole images.
 
+    Diversity guard (``diversity_weight`` > 0): a distance to a bank can be lowered by painting
+    every image like the bank's average. ``loss_diversity`` = ``diversity_weight`` x
+    :func:`~alignflow.rewards.diversity.diversity_shortfall` of the batch's spread across
+    images (mean feature distance between different images) against the references' own
+    (their identity views); it is 0 once the batch is as varied as the references, and needs
+    2 references or more and batches of 2 images or more.
+
     Subclasses define :meth:`distance` (abstract: the base class cannot be built).
 
     Example:
@@ -81,12 +89,14 @@ class DistributionReward(nn.Module, ABC):
         hf_weight: weight of the high-frequency penalty.
         patch_size: side of the patches features are computed on (None: whole images).
         patch_stride: step between patches (default: ``patch_size``, non-overlapping).
+        diversity_weight: weight of the diversity guard (0 leaves it out).
     """
 
     def __init__(self, feature_extractor: Union[dict, nn.Module],
                  views: Sequence[str] = ('id', 'hflip', 'vflip', 'hvflip'),
                  hf_tolerance: Union[float, None] = 0.1, hf_weight: float = 1.0,
-                 patch_size: Optional[int] = None, patch_stride: Optional[int] = None):
+                 patch_size: Optional[int] = None, patch_stride: Optional[int] = None,
+                 diversity_weight: float = 0.0):
         super().__init__()
         if isinstance(feature_extractor, dict):
             feature_extractor = FEATURE_EXTRACTORS.build(feature_extractor)
@@ -101,8 +111,12 @@ class DistributionReward(nn.Module, ABC):
         self.patch_size = patch_size
         self.patch_stride = patch_stride or patch_size
         self.patches_per_image = 1
+        if diversity_weight < 0:
+            raise ValueError(f'diversity_weight must be >= 0, got {diversity_weight}')
+        self.diversity_weight = diversity_weight
         self.register_buffer('reference_features', torch.empty(0), persistent=False)
         self.register_buffer('reference_hf', torch.empty(0), persistent=False)
+        self.register_buffer('reference_spread', torch.empty(0), persistent=False)
         self.last_features: Optional[torch.Tensor] = None  # (B * P, D) of the latest forward
 
     @property
@@ -127,6 +141,13 @@ class DistributionReward(nn.Module, ABC):
         self.reference_features, self.patches_per_image = self.embed(
             flip_views(images, self.views))
         self.reference_hf = high_frequency_energy(images).float()
+        if self.diversity_weight > 0:
+            if images.shape[0] < 2:
+                raise ValueError(f'diversity_weight={self.diversity_weight} compares the '
+                                 f'spread of generated images with that of the references, '
+                                 f'but there is {images.shape[0]} reference: use 2 or more, '
+                                 f'or diversity_weight=0')
+            self.reference_spread = spread_across_images(*self.embed(images))
 
     def held_count(self, batch_size: int) -> int:
         """References held out per split of :meth:`reference_floor`: a third of them, at
@@ -207,4 +228,13 @@ class DistributionReward(nn.Module, ABC):
         if self.hf_tolerance is not None:
             bound = self.reference_hf.max() * (1 + self.hf_tolerance)
             losses['loss_hf'] = self.hf_weight * F.relu(hf.mean() / bound - 1).pow(2)
+        if self.diversity_weight > 0:
+            if images.shape[0] < 2:
+                raise ValueError(f'the diversity guard needs batches of 2 images or more, got '
+                                 f'{images.shape[0]}: raise the batch size or set '
+                                 f'diversity_weight=0')
+            spread = spread_across_images(features, patches)
+            losses['spread_ratio'] = (spread / self.reference_spread).detach()
+            losses['loss_diversity'] = self.diversity_weight * diversity_shortfall(
+                spread, self.reference_spread)
         return losses

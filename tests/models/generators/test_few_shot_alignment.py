@@ -1,6 +1,8 @@
 import copy
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import torch
 from mmengine import Config
@@ -181,6 +183,25 @@ def test_anchors_on_samples_look_at_the_models_own_images_not_the_source(stage1_
     assert anchors('source', images) != anchors('source', other)
     with pytest.raises(ValueError, match="anchor_points must be 'source'"):
         build(stage1_checkpoint, target_folder, anchor_points='trajectory')
+
+
+def test_diversity_guard_reaches_the_generator_through_the_samples(stage1_checkpoint,
+                                                                   tmp_path):
+    colours = []
+    for i, value in enumerate((10, 120, 240)):  # references of three very different looks
+        colours.append(str(tmp_path / f'{i}.png'))
+        cv2.imwrite(colours[-1], np.full((16, 16, 3), value, np.uint8))
+    torch.manual_seed(0)
+    model = FewShotAlignment(generator=copy.deepcopy(GENERATOR),
+                             reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0),
+                             stage1_checkpoint=str(stage1_checkpoint), grad_last_k=2,
+                             reference_images=colours, reference_size=16)
+    losses = model.alignment_losses(source_batch())
+    # Stage 1 here paints near-noise: far less varied than the references.
+    assert losses['spread_ratio'] < 1 and losses['loss_diversity'] > 0
+    losses['loss_diversity'].backward()
+    grads = [p.grad for p in model.generator.parameters() if p.grad is not None]
+    assert grads and sum(float(g.abs().sum()) for g in grads) > 0
 
 
 LORA = dict(rank=2, alpha=2.0, targets=[r'\.(qkv|proj)$', r'^output_blocks\.'])

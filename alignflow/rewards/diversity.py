@@ -1,0 +1,34 @@
+"""The spread of a feature set across images, and a guard that keeps generated images at least
+as varied as the references."""
+import torch
+import torch.nn.functional as F
+
+
+def spread_across_images(features: torch.Tensor, per_image: int = 1) -> torch.Tensor:
+    """Mean Euclidean distance between features of *different* images.
+
+    features: (N * P, D), image-major (the P features of image 0 first, as
+    :func:`alignflow.rewards.base.image_patches` orders patches) -> scalar. Pairs from the same
+    image (its patches) are left out, so that the figure is the variety between images, not
+    within one. Differentiable everywhere: distances are ``sqrt(d^2 + 1e-12)``, so that two
+    equal features (flat background patches) give a zero gradient instead of NaN, which
+    :func:`torch.cdist` does not guarantee.
+    """
+    count = features.shape[0] // per_image
+    if count < 2 or features.shape[0] != count * per_image:
+        raise ValueError(f'spread_across_images needs features of 2 images or more, '
+                         f'{per_image} per image; got {features.shape[0]} rows')
+    x = features.double()
+    squared = x.pow(2).sum(-1)
+    distances = (squared[:, None] + squared[None] - 2 * x @ x.T).clamp_min(0).add(1e-12).sqrt()
+    image = torch.arange(count, device=features.device).repeat_interleave(per_image)
+    different = image[:, None] != image[None]
+    return distances[different].mean().to(features.dtype)
+
+
+def diversity_shortfall(generated_spread: torch.Tensor,
+                        reference_spread: torch.Tensor) -> torch.Tensor:
+    """How far (relative) the generated spread falls short of the references':
+    ``relu(1 - generated / reference)``, 0 once the batch is as varied as the references, so
+    that the guard never pushes samples apart beyond the target domain's own variety."""
+    return F.relu(1 - generated_spread / reference_spread.clamp_min(1e-12))

@@ -1,0 +1,86 @@
+import pytest
+import torch
+
+from alignflow.registry import REWARDS
+from alignflow.rewards.diversity import diversity_shortfall, spread_across_images
+
+GUARDED = dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'),
+               diversity_weight=1.0)
+
+
+def varied(num, seed):
+    """Images whose brightness and colour differ from one to the next."""
+    generator = torch.Generator().manual_seed(seed)
+    offsets = torch.rand(num, 3, 1, 1, generator=generator) - 0.5
+    noise = 0.1 * torch.rand(num, 3, 16, 16, generator=generator)
+    return (offsets + noise).clamp(-1, 1)
+
+
+def test_spread_is_the_mean_distance_between_different_images():
+    assert float(spread_across_images(torch.tensor([[0., 0.], [3., 4.]]))) == pytest.approx(5)
+    # Two images of two patches each: only the 4 cross-image pairs count (1, 11, 9, 1).
+    patches = torch.tensor([[0.], [10.], [1.], [11.]])
+    assert float(spread_across_images(patches, per_image=2)) == pytest.approx(5.5)
+    with pytest.raises(ValueError, match='2 images or more'):
+        spread_across_images(torch.zeros(2, 3), per_image=2)
+
+
+def test_spread_of_equal_features_has_a_finite_gradient():
+    features = torch.zeros(3, 4, requires_grad=True)
+    spread_across_images(features).backward()
+    assert torch.isfinite(features.grad).all()
+
+
+def test_shortfall_is_zero_once_as_varied_as_the_references():
+    reference = torch.tensor(2.0)
+    assert float(diversity_shortfall(torch.tensor(3.0), reference)) == 0
+    assert float(diversity_shortfall(torch.tensor(2.0), reference)) == 0
+    assert float(diversity_shortfall(torch.tensor(0.5), reference)) == pytest.approx(0.75)
+
+
+def test_guard_penalises_a_collapsed_batch_and_spares_a_varied_one():
+    reward = REWARDS.build(GUARDED)
+    reward.set_references(varied(5, seed=0))
+    collapsed = varied(1, seed=1).repeat(6, 1, 1, 1)
+    assert float(reward(collapsed)['loss_diversity']) == pytest.approx(1.0, abs=1e-4)
+    spread_out = varied(6, seed=2) * 1.5
+    out = reward(spread_out)
+    assert out['spread_ratio'] > 1 and out['loss_diversity'] == 0
+
+
+def test_guard_is_left_out_by_default():
+    reward = REWARDS.build({**GUARDED, 'diversity_weight': 0.0})
+    reward.set_references(varied(1, seed=0))  # one reference is enough without it
+    assert 'loss_diversity' not in reward(varied(1, seed=1).repeat(4, 1, 1, 1))
+
+
+def test_guard_gradient_spreads_the_batch_out():
+    reward = REWARDS.build(GUARDED)
+    reward.set_references(varied(5, seed=0))
+    images = (varied(1, seed=1) * 0.2 + 0.01 * varied(6, seed=3)).requires_grad_(True)
+    before = float(reward(images)['spread_ratio'])
+    optimizer = torch.optim.SGD([images], lr=0.05)
+    for _ in range(20):
+        optimizer.zero_grad()
+        reward(images)['loss_diversity'].backward()
+        optimizer.step()
+    assert float(reward(images.detach())['spread_ratio']) > 2 * before
+
+
+def test_guard_refuses_one_reference_or_a_batch_of_one():
+    reward = REWARDS.build(GUARDED)
+    with pytest.raises(ValueError, match='there is 1 reference'):
+        reward.set_references(varied(1, seed=0))
+    biased = REWARDS.build({**GUARDED, 'unbiased': False})  # its MMD takes one image
+    biased.set_references(varied(3, seed=0))
+    with pytest.raises(ValueError, match='batches of 2 images or more'):
+        biased(varied(1, seed=1))
+    with pytest.raises(ValueError, match='diversity_weight must be >= 0'):
+        REWARDS.build({**GUARDED, 'diversity_weight': -1.0})
+
+
+def test_guard_works_on_patch_features():
+    reward = REWARDS.build({**GUARDED, 'patch_size': 8})
+    reward.set_references(varied(4, seed=0))
+    collapsed = reward(varied(1, seed=1).repeat(3, 1, 1, 1))['loss_diversity']
+    assert collapsed > 0 and reward(varied(3, seed=2) * 1.5)['loss_diversity'] < collapsed
