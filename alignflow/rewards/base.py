@@ -67,7 +67,9 @@ class DistributionReward(nn.Module, ABC):
     :func:`~alignflow.rewards.diversity.diversity_shortfall` of the batch's spread across
     images (mean feature distance between different images) against the references' own
     (their identity views); it is 0 once the batch is as varied as the references, and needs
-    2 references or more and batches of 2 images or more.
+    2 references or more and batches of 2 images or more. The spread is taken in the reward's
+    features, or in those of ``diversity_features`` (whole images): a space where a collapse
+    shows that the reward's own statistics may not see.
 
     Subclasses define :meth:`distance` (abstract: the base class cannot be built).
 
@@ -90,13 +92,16 @@ class DistributionReward(nn.Module, ABC):
         patch_size: side of the patches features are computed on (None: whole images).
         patch_stride: step between patches (default: ``patch_size``, non-overlapping).
         diversity_weight: weight of the diversity guard (0 leaves it out).
+        diversity_features: config of a frozen extractor for the guard's spread (None: the
+            reward's features).
     """
 
     def __init__(self, feature_extractor: Union[dict, nn.Module],
                  views: Sequence[str] = ('id', 'hflip', 'vflip', 'hvflip'),
                  hf_tolerance: Union[float, None] = 0.1, hf_weight: float = 1.0,
                  patch_size: Optional[int] = None, patch_stride: Optional[int] = None,
-                 diversity_weight: float = 0.0):
+                 diversity_weight: float = 0.0,
+                 diversity_features: Union[dict, nn.Module, None] = None):
         super().__init__()
         if isinstance(feature_extractor, dict):
             feature_extractor = FEATURE_EXTRACTORS.build(feature_extractor)
@@ -114,6 +119,9 @@ class DistributionReward(nn.Module, ABC):
         if diversity_weight < 0:
             raise ValueError(f'diversity_weight must be >= 0, got {diversity_weight}')
         self.diversity_weight = diversity_weight
+        if isinstance(diversity_features, dict):
+            diversity_features = FEATURE_EXTRACTORS.build(diversity_features)
+        self.diversity_features = diversity_features
         self.register_buffer('reference_features', torch.empty(0), persistent=False)
         self.register_buffer('reference_hf', torch.empty(0), persistent=False)
         self.register_buffer('reference_spread', torch.empty(0), persistent=False)
@@ -132,6 +140,12 @@ class DistributionReward(nn.Module, ABC):
         patches = image_patches(images, self.patch_size, self.patch_stride)
         return self.feature_extractor(patches).float(), patches.shape[0] // images.shape[0]
 
+    def guard_features(self, images: torch.Tensor) -> Tuple[torch.Tensor, int]:
+        """(B, 3, H, W) -> ((B * P, D) features, P) the diversity guard compares."""
+        if self.diversity_features is None:
+            return self.embed(images)
+        return self.diversity_features(images).float(), 1
+
     @torch.no_grad()
     def set_references(self, images: torch.Tensor) -> None:
         """images: (K, 3, H, W) RGB in [-1, 1], K >= 1."""
@@ -147,7 +161,7 @@ class DistributionReward(nn.Module, ABC):
                                  f'spread of generated images with that of the references, '
                                  f'but there is {images.shape[0]} reference: use 2 or more, '
                                  f'or diversity_weight=0')
-            self.reference_spread = spread_across_images(*self.embed(images))
+            self.reference_spread = spread_across_images(*self.guard_features(images))
 
     def held_count(self, batch_size: int) -> int:
         """References held out per split of :meth:`reference_floor`: a third of them, at
@@ -233,7 +247,9 @@ class DistributionReward(nn.Module, ABC):
                 raise ValueError(f'the diversity guard needs batches of 2 images or more, got '
                                  f'{images.shape[0]}: raise the batch size or set '
                                  f'diversity_weight=0')
-            spread = spread_across_images(features, patches)
+            spread = spread_across_images(*(
+                (features, patches) if self.diversity_features is None
+                else self.guard_features(images)))
             losses['spread_ratio'] = (spread / self.reference_spread).detach()
             losses['loss_diversity'] = self.diversity_weight * diversity_shortfall(
                 spread, self.reference_spread)

@@ -84,3 +84,18 @@ def test_guard_works_on_patch_features():
     reward.set_references(varied(4, seed=0))
     collapsed = reward(varied(1, seed=1).repeat(3, 1, 1, 1))['loss_diversity']
     assert collapsed > 0 and reward(varied(3, seed=2) * 1.5)['loss_diversity'] < collapsed
+
+
+def test_guard_can_measure_the_spread_in_a_space_of_its_own():
+    from alignflow.features.encoders import RandomConvFeatures
+    space = dict(type='RandomConvFeatures', seed=1, widths=(8, 16))
+    reward = REWARDS.build({**GUARDED, 'diversity_features': space})
+    references = varied(5, seed=0)
+    reward.set_references(references)
+    expected = spread_across_images(RandomConvFeatures(seed=1, widths=(8, 16))(references))
+    assert float(reward.reference_spread) == pytest.approx(float(expected), rel=1e-5)
+    own = REWARDS.build(GUARDED)
+    own.set_references(references)
+    batch = varied(4, seed=4)
+    assert float(reward(batch)['spread_ratio']) != pytest.approx(
+        float(own(batch)['spread_ratio']), rel=1e-3)
