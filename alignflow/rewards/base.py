@@ -247,9 +247,9 @@ class DistributionReward(nn.Module, ABC):
                 raise ValueError(f'the diversity guard needs batches of 2 images or more, got '
                                  f'{images.shape[0]}: raise the batch size or set '
                                  f'diversity_weight=0')
-            spread = spread_across_images(*(
-                (features, patches) if self.diversity_features is None
-                else self.guard_features(images)))
+            guarded = ((features, patches) if self.diversity_features is None
+                       else self.guard_features(images))  # the reward's, not embedded twice
+            spread = spread_across_images(*guarded)
             losses['spread_ratio'] = (spread / self.reference_spread).detach()
             losses['loss_diversity'] = self.diversity_weight * diversity_shortfall(
                 spread, self.reference_spread)
