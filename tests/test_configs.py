@@ -71,6 +71,21 @@ def test_config_loads_and_builds_its_model(path, target, stage1_checkpoints):
         assert model.reward.num_references == len(split.references)
 
 
+def test_every_segmentor_trains_with_the_one_lesion_loss():
+    """The CE + Dice loss is written once (seg_lesion_losses.py); each segmentor family's heads
+    take it from there, auxiliary heads at 0.4."""
+    losses = Config.fromfile(str(REPO / 'configs/_base_/models/seg_lesion_losses.py'))
+    seg_configs = [p for p in CONFIGS if p.parent.name == 'segmentation']
+    families = set()
+    for path in seg_configs:
+        model = Config.fromfile(str(path)).model
+        assert model.decode_head.loss_decode == losses.lesion_loss, path.name
+        if model.get('auxiliary_head'):
+            assert model.auxiliary_head.loss_decode == losses.lesion_aux_loss, path.name
+        families.add(model.backbone.type)
+    assert {'UNet', 'MixVisionTransformer', 'VisionTransformer'} <= families
+
+
 SEGMENTORS = ['unet_kvasir', 'segformer_mit-b0_kvasir', 'segformer_mit-b2_drive',
               'dpt_vit-b16_pranet', 'unet_polyp_64', 'segformer_mit-b0_polyp_64']
 

@@ -4,7 +4,7 @@
 #   https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b0_20220624-7e0fe6dd.pth
 # saved as pretrain/mit_b0.pth); without the file the backbone trains from scratch, with a
 # warning (alignflow.apis.runner.drop_missing_pretrained).
-_base_ = ['mmseg::_base_/models/segformer_mit-b0.py']
+_base_ = ['mmseg::_base_/models/segformer_mit-b0.py', './seg_lesion_losses.py']
 norm_cfg = dict(type='BN', requires_grad=True)
 pretrained = 'pretrain/mit_b0.pth'
 model = dict(
@@ -12,6 +12,4 @@ model = dict(
     decode_head=dict(
         num_classes=2,
         norm_cfg=norm_cfg,
-        loss_decode=[
-            dict(type='CrossEntropyLoss', use_sigmoid=False, avg_non_ignore=True, loss_weight=1.0),
-            dict(type='DiceLoss', loss_weight=1.0)]))
+        loss_decode={{_base_.lesion_loss}}))

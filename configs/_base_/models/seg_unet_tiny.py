@@ -1,6 +1,7 @@
 # A small mmseg U-Net segmentor (EncoderDecoder + UNet backbone + FCN head) for binary lesion
 # masks, sized for CPUs at 32-64 px; raise base_channels and num_stages on a GPU (mmseg's
 # unet-s5-d16 uses base_channels=64, num_stages=5).
+_base_ = ['./seg_lesion_losses.py']
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     type='EncoderDecoder',
@@ -37,8 +38,6 @@ model = dict(
         num_classes=2,
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=[
-            dict(type='CrossEntropyLoss', use_sigmoid=False, avg_non_ignore=True, loss_weight=1.0),
-            dict(type='DiceLoss', loss_weight=1.0)]),
+        loss_decode={{_base_.lesion_loss}}),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
