@@ -8,6 +8,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from alignflow.datasets.references import list_images, resolve_image_folder
+from alignflow.distances import spread_across_images
 from alignflow.features import high_frequency_energy
 from alignflow.registry import METRICS
 from .c2st import C2ST
@@ -118,8 +119,8 @@ class GenerationMetric(BaseMetric):
                                                 self._size, progress=False)
         metrics.update(hf_energy=float(np.mean([hf for _, hf, _ in results])),
                        hf_energy_real=float(real_hf.mean()),
-                       diversity=mean_pairwise_distance(fake),
-                       diversity_real=mean_pairwise_distance(real))
+                       diversity=image_spread(fake),
+                       diversity_real=image_spread(real))
         return metrics
 
 
@@ -139,11 +140,10 @@ class HighFrequencyEnergy(torch.nn.Module):
         return high_frequency_energy(images)[:, None]
 
 
-def mean_pairwise_distance(features: np.ndarray) -> float:
-    """Mean Euclidean distance between distinct rows of (N, D) features: the spread of a set
-    (a generator that collapses to few modes scores lower than its real set)."""
-    x = torch.from_numpy(features).double()
-    if len(x) < 2:
+def image_spread(features: np.ndarray) -> float:
+    """The diversity of a set of (N, D) image features: their
+    :func:`~alignflow.distances.spread_across_images` (0 for fewer than two images), the figure
+    the rewards' diversity guard keeps up."""
+    if len(features) < 2:
         return 0.0
-    distances = torch.cdist(x, x)
-    return float(distances.sum() / (len(x) * (len(x) - 1)))
+    return float(spread_across_images(torch.from_numpy(features).double()))

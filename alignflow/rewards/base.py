@@ -6,9 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from alignflow.distances import spread_across_images
 from alignflow.features import high_frequency_energy
 from alignflow.registry import FEATURE_EXTRACTORS
-from .diversity import diversity_shortfall, spread_across_images
+from .diversity import diversity_shortfall
 
 
 VIEWS = dict(id=lambda x: x, hflip=lambda x: x.flip(-1), vflip=lambda x: x.flip(-2),

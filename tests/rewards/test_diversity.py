@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from alignflow.registry import REWARDS
-from alignflow.rewards.diversity import diversity_shortfall, spread_across_images
+from alignflow.distances import spread_across_images
+from alignflow.rewards.diversity import diversity_shortfall
 
 GUARDED = dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'),
                diversity_weight=1.0)
@@ -14,21 +15,6 @@ def varied(num, seed):
     offsets = torch.rand(num, 3, 1, 1, generator=generator) - 0.5
     noise = 0.1 * torch.rand(num, 3, 16, 16, generator=generator)
     return (offsets + noise).clamp(-1, 1)
-
-
-def test_spread_is_the_mean_distance_between_different_images():
-    assert float(spread_across_images(torch.tensor([[0., 0.], [3., 4.]]))) == pytest.approx(5)
-    # Two images of two patches each: only the 4 cross-image pairs count (1, 11, 9, 1).
-    patches = torch.tensor([[0.], [10.], [1.], [11.]])
-    assert float(spread_across_images(patches, per_image=2)) == pytest.approx(5.5)
-    with pytest.raises(ValueError, match='2 images or more'):
-        spread_across_images(torch.zeros(2, 3), per_image=2)
-
-
-def test_spread_of_equal_features_has_a_finite_gradient():
-    features = torch.zeros(3, 4, requires_grad=True)
-    spread_across_images(features).backward()
-    assert torch.isfinite(features.grad).all()
 
 
 def test_shortfall_is_zero_once_as_varied_as_the_references():
