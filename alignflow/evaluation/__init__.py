@@ -5,7 +5,8 @@ from .generation_metric import GenerationMetric
 from .generation_metrics import (AVAILABLE_METRICS, compute_generation_metrics, metric_names,
                                  minimum_set_size)
 from .mask_adherence import (AdherenceGate, PerImageLesionMetric, lesion_dice_iou,
-                             load_segmentor, score_pair_folder, score_segmentor)
+                             load_segmentor, look_matched_change, score_pair_folder,
+                             score_segmentor)
 from .mask_metric import MaskStatisticsMetric
 
 __all__ = ['AdherenceGate', 'AVAILABLE_METRICS', 'FEATURE_SPACES', 'FeatureCache',
@@ -13,4 +14,5 @@ __all__ = ['AdherenceGate', 'AVAILABLE_METRICS', 'FEATURE_SPACES', 'FeatureCache
            'PerImageLesionMetric', 'build_feature_space',
            'compute_generation_metrics',
            'extract_features', 'folder_fingerprint', 'lesion_dice_iou', 'load_segmentor',
+           'look_matched_change',
            'metric_names', 'minimum_set_size', 'score_pair_folder', 'score_segmentor']

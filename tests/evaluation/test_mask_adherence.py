@@ -139,3 +139,14 @@ def test_the_adherence_gate_refuses_a_dice_outside_zero_one():
     from alignflow.evaluation import AdherenceGate
     with pytest.raises(ValueError, match='--min-dice must be in'):
         AdherenceGate(torch.nn.Identity(), min_dice=1.5)
+
+
+def test_look_matched_change_rates_each_model_against_the_real_pairs_of_its_look():
+    from alignflow.evaluation import look_matched_change
+
+    # Stage 1 at 110% of real source pairs; aligned at 110% of real target pairs: no loss,
+    # though its raw Dice is 30% lower (the segmentor's rating of the target's look).
+    assert look_matched_change(0.55, 0.5, 0.385, 0.35) == pytest.approx(0.0)
+    assert look_matched_change(0.55, 0.5, 0.35, 0.35) == pytest.approx(1 / 1.1 - 1)
+    with pytest.raises(ValueError, match='real_target=0.0 must be > 0'):
+        look_matched_change(0.55, 0.5, 0.3, 0.0)

@@ -79,3 +79,26 @@ def test_adherence_is_tabulated_with_its_change_from_stage1(tmp_path):
     blind = [dict(run, adherence=0.0, adherence_stage1=0.0)]  # a segmentor that finds nothing
     row = sweep.table({'5': blind}, 'gen/kd_randomconv').splitlines()[-1]
     assert row.endswith('| 0.000 / 0.000 ± 0.000 (n/a) |')
+
+
+def test_look_matched_adherence_is_tabulated_beside_the_plain_change():
+    # Real pairs: the segmentor rates the target's look 30% lower (0.5 -> 0.35). Stage 1
+    # scores 0.55 on source masks, 0.45 on target masks; the aligned runs 0.35 and 0.385 there.
+    real = dict(adherence_real_source=0.5, adherence_real_target=0.35)
+    runs = [dict(real, adherence_stage1=0.55, adherence_target_stage1=0.45, adherence_target=a,
+                 adherence_look_matched=sweep_look(a)) for a in (0.35, 0.385)]
+    row = sweep.look_table({'5': runs}).splitlines()[-1]
+    assert row == ('| 5 | 2 | 0.500 / 0.350 | 0.550 / 0.450 | 0.350, 0.385 | -18.3% | '
+                   '-4.5% (per draw -9.1, +0.0) |')
+    blind = [dict(runs[0], adherence_look_matched=None)]  # a segmentor that finds nothing
+    assert sweep.look_table({'5': blind}).splitlines()[-1].endswith('| -22.2% | n/a |')
+
+
+def sweep_look(aligned_on_target):
+    from alignflow.evaluation import look_matched_change
+    return look_matched_change(0.55, 0.5, aligned_on_target, 0.35)
+
+
+def test_target_adherence_needs_the_source_segmentor():
+    with pytest.raises(SystemExit):
+        sweep.parse_args(['cfg.py', '--work-root', 'w', '--adherence-target', 'pairs'])

@@ -291,13 +291,14 @@ def test_sweep_scores_mask_adherence_of_stage1_and_each_final_checkpoint(trained
     torch.save({'state_dict': MODELS.build(Config.fromfile(REPO / seg_config).model)
                 .state_dict()}, segmentor)
     masks = write_toy_dataset(tmp_path / 'heldout_source', 3, 32, 'source', seed=9)
+    target = write_toy_dataset(tmp_path / 'heldout_target', 2, 32, 'target', seed=8)
     stage1_dir, _ = trained
     root = tmp_path / 'sweep'
     monkeypatch.chdir(REPO)
     argv = [ALIGN_CONFIG, '--shots', '5', '--seeds', '0', '--work-root', str(root),
             '--adherence', seg_config, str(segmentor), str(masks), '--cfg-options', *ALIGN_SMALL,
             f'model.stage1_checkpoint={stage1_dir / "iter_6.pth"}']
-    sweep.main(argv)
+    sweep.main(argv + ['--adherence-target', str(target)])
     run = json.loads((root / 'summary.json').read_text())['5'][0]
     stage1 = json.loads((root / 'stage1' / 'adherence.json').read_text())
     final = json.loads((root / 'k5_seed0' / 'adherence.json').read_text())
@@ -307,6 +308,19 @@ def test_sweep_scores_mask_adherence_of_stage1_and_each_final_checkpoint(trained
     assert run['adherence'] == final['dice'] and run['adherence_stage1'] == stage1['dice']
     assert len(list((root / 'k5_seed0' / 'adherence_pairs' / 'images').iterdir())) == 3
     assert 'lesion Dice (stage 1 / after)' in (root / 'summary.md').read_text()
+    # --adherence-target: both models paint the target's 2 masks (never into its folder), and
+    # the look-matched change is computed from the four figures.
+    on_target = json.loads((root / 'k5_seed0' / 'adherence_target.json').read_text())
+    stage1_on_target = json.loads((root / 'stage1' / 'adherence_target.json').read_text())
+    assert on_target['images'] == stage1_on_target['images'] == 2
+    assert run['adherence_target'] == on_target['dice']
+    assert run['adherence_target_stage1'] == stage1_on_target['dice']
+    assert sorted(p.name for p in target.iterdir()) == ['images', 'masks']
+    scale = (run['adherence_stage1'], run['adherence_real_source'], run['adherence_real_target'])
+    expected = ((run['adherence_target'] / scale[2]) / (scale[0] / scale[1]) - 1
+                if min(scale) > 0 else None)  # None: the random segmentor finds no lesion
+    assert run['adherence_look_matched'] == (pytest.approx(expected) if expected else expected)
+    assert "change if the look is the target's" in (root / 'summary.md').read_text()
     cached = (root / 'k5_seed0' / 'adherence.json').stat().st_mtime_ns
     sweep.main(argv)  # finished runs and their scores are reused
     assert (root / 'k5_seed0' / 'adherence.json').stat().st_mtime_ns == cached

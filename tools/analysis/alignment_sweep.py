@@ -16,6 +16,11 @@ final checkpoint paint the masks of ``MASKS`` (held-out source pairs, ``images/`
 ``tools/test.py --out`` writes them into each run's ``adherence_pairs``), and the segmentor
 scores each image against its mask (lesion Dice per image, as
 ``tools/analysis/mask_adherence.py``); the table adds the mean and its change from stage 1.
+That change assumes the look unchanged: a segmentor rates one domain's look above another's.
+``--adherence-target PAIRS`` (held-out real target pairs, never references) also paints the
+target's masks and scores the real pairs of both folders, and a second table gives the
+look-matched change (:func:`alignflow.evaluation.look_matched_change`: each model rated
+against the real pairs of the look it has), the bound for a model whose look is the target's.
 """
 import argparse
 import json
@@ -45,7 +50,13 @@ def parse_args(argv=None):
     parser.add_argument('--adherence', nargs=3, metavar=('SEG_CONFIG', 'SEG_CHECKPOINT', 'MASKS'),
                         help='also score mask adherence with this mmseg segmentor on pairs '
                         'painted for the masks of MASKS (held-out source pairs)')
-    return parser.parse_args(argv)
+    parser.add_argument('--adherence-target', metavar='PAIRS',
+                        help='with --adherence: also paint the masks of these held-out real '
+                        'target pairs and rate adherence against the real pairs of each look')
+    args = parser.parse_args(argv)
+    if args.adherence_target and not args.adherence:
+        parser.error('--adherence-target needs --adherence SEG_CONFIG SEG_CHECKPOINT MASKS')
+    return args
 
 
 def run_overrides(shots: str, seed: int) -> List[str]:
@@ -90,33 +101,45 @@ def generate_pairs(config: str, checkpoint: str, out: Path, overrides: List[str]
                            f'{code}); see {log}')
 
 
+def pair_folder(folder: str, flag: str, what: str) -> str:
+    """``folder`` as an absolute path, once it holds ``images/`` and ``masks/``."""
+    folder = os.path.abspath(folder)
+    if not all(os.path.isdir(os.path.join(folder, sub)) for sub in ('images', 'masks')):
+        raise FileNotFoundError(f'{flag}: {folder} needs a masks/ subfolder and an images/ one '
+                                f'({what})')
+    return folder
+
+
 class Adherence:
     """Lesion Dice of a segmentor on pairs painted for fixed masks, cached per work dir in
-    ``adherence.json`` (with the checkpoint and the masks folder it scored)."""
+    ``<name>.json`` (with the checkpoint and the masks folder it scored)."""
 
     def __init__(self, seg_config: str, seg_checkpoint: str, masks: str):
         from alignflow.evaluation import load_segmentor
         from alignflow.utils import register_all_modules
         register_all_modules()
-        self.masks = os.path.abspath(masks)
-        if not all(os.path.isdir(os.path.join(self.masks, sub)) for sub in ('images', 'masks')):
-            raise FileNotFoundError(f'--adherence MASKS: {masks} needs a masks/ subfolder and '
-                                    'an images/ one (held-out source pairs)')
+        self.masks = pair_folder(masks, '--adherence MASKS', 'held-out source pairs')
         self.model, self.cfg = load_segmentor(seg_config, seg_checkpoint, '--adherence')
 
-    def __call__(self, config: str, checkpoint: str, work_dir: Path,
-                 overrides: List[str]) -> dict:
+    def real(self, folder: str) -> dict:
+        """The segmentor's scores on the real pairs of ``folder``: the scale of its figures."""
         from alignflow.evaluation import score_pair_folder
-        result = work_dir / 'adherence.json'
+        return score_pair_folder(self.model, self.cfg, folder)
+
+    def __call__(self, config: str, checkpoint: str, work_dir: Path, overrides: List[str],
+                 masks: str = None, name: str = 'adherence') -> dict:
+        from alignflow.evaluation import score_pair_folder
+        masks = masks or self.masks
+        result = work_dir / f'{name}.json'
         if result.exists():  # reused while it scores the same checkpoint on the same masks
             cached = json.loads(result.read_text())
-            if (cached['checkpoint'], cached['masks']) == (str(checkpoint), self.masks):
+            if (cached['checkpoint'], cached['masks']) == (str(checkpoint), masks):
                 return cached
         work_dir.mkdir(parents=True, exist_ok=True)
-        pairs = work_dir / 'adherence_pairs'
-        generate_pairs(config, checkpoint, pairs, overrides, self.masks)
+        pairs = work_dir / f'{name}_pairs'
+        generate_pairs(config, checkpoint, pairs, overrides, masks)
         scores = dict(score_pair_folder(self.model, self.cfg, str(pairs)),
-                      checkpoint=str(checkpoint), masks=self.masks)
+                      checkpoint=str(checkpoint), masks=masks)
         write_text_atomic(json.dumps(scores, indent=2), result)
         return scores
 
@@ -199,11 +222,45 @@ def table(summary: Dict[str, List[dict]], metric: str) -> str:
     return '\n'.join(lines)
 
 
+def look_table(summary: Dict[str, List[dict]]) -> str:
+    """Adherence rated against the real pairs of each look (``--adherence-target``): the
+    segmentor's real-pair scale, stage 1 on both mask sets, the aligned runs on the target's
+    masks, and the change under either assumption about the look."""
+    lines = ['| shots | draws | real pairs (source / target masks) | stage 1 (source / target '
+             'masks) | after, target masks (per draw) | change if the look is unchanged (target '
+             'masks) | change if the look is the target\'s |',
+             '|---|---|---|---|---|---|---|']
+    for shots, runs in summary.items():
+        first = runs[0]
+        after = [r['adherence_target'] for r in runs]
+        plain = [100 * (a / first['adherence_target_stage1'] - 1)
+                 if first['adherence_target_stage1'] > 0 else float('nan') for a in after]
+        if any(r['adherence_look_matched'] is None for r in runs):
+            matched_cell = 'n/a'
+        else:
+            matched = [100 * r['adherence_look_matched'] for r in runs]
+            matched_cell = (f"{mean(matched):+.1f}% (per draw "
+                            f"{', '.join(f'{m:+.1f}' for m in matched)})")
+        lines.append(
+            f"| {shots} | {len(runs)} | {first['adherence_real_source']:.3f} / "
+            f"{first['adherence_real_target']:.3f} | {first['adherence_stage1']:.3f} / "
+            f"{first['adherence_target_stage1']:.3f} | {', '.join(f'{a:.3f}' for a in after)} | "
+            f'{mean(plain):+.1f}% | {matched_cell} |')
+    return '\n'.join(lines)
+
+
 def main(argv=None):
     args = parse_args(argv)
     root = Path(args.work_root)
     summary: Dict[str, List[dict]] = {}
     adherence = Adherence(*args.adherence) if args.adherence else None
+    target = real = None
+    if args.adherence_target:
+        from alignflow.evaluation import look_matched_change
+        target = pair_folder(args.adherence_target, '--adherence-target',
+                             'held-out real target pairs')
+        real = dict(adherence_real_source=adherence.real(adherence.masks)['dice'],
+                    adherence_real_target=adherence.real(target)['dice'])
     for shots in args.shots:
         seeds = args.seeds[:1] if shots == 'all' else args.seeds
         for seed in seeds:
@@ -217,8 +274,23 @@ def main(argv=None):
                                    root / 'stage1', overrides)
                 run.update(adherence_stage1=stage1['dice'], adherence=adherence(
                     args.config, last_checkpoint(work_dir), work_dir, overrides)['dice'])
+            if target is not None:
+                on_target = dict(masks=target, name='adherence_target')
+                run.update(real, adherence_target_stage1=adherence(
+                    args.config, stage1_checkpoint(args.config, overrides), root / 'stage1',
+                    overrides, **on_target)['dice'], adherence_target=adherence(
+                    args.config, last_checkpoint(work_dir), work_dir, overrides,
+                    **on_target)['dice'])
+                scale = (run['adherence_stage1'], real['adherence_real_source'],
+                         real['adherence_real_target'])
+                run['adherence_look_matched'] = look_matched_change(
+                    scale[0], scale[1], run['adherence_target'], scale[2]) if min(
+                        scale) > 0 else None  # a segmentor that finds no lesion: n/a
             summary.setdefault(shots, []).append(run)
     text = table(summary, args.metric)
+    if target is not None:
+        text += ('\n\nLesion Dice rated against the real pairs of each look:\n\n'
+                 + look_table(summary))
     print(text)
     for name, content in (('summary.json', json.dumps(summary, indent=2)),
                           ('summary.md', text + '\n')):
