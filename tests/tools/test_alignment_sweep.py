@@ -102,3 +102,17 @@ def sweep_look(aligned_on_target):
 def test_target_adherence_needs_the_source_segmentor():
     with pytest.raises(SystemExit):
         sweep.parse_args(['cfg.py', '--work-root', 'w', '--adherence-target', 'pairs'])
+
+
+def test_target_pairs_without_masks_are_refused_with_the_flag(tmp_path):
+    (tmp_path / 'images').mkdir()
+    with pytest.raises(FileNotFoundError, match='--adherence-target: .* needs a masks/'):
+        sweep.pair_folder(str(tmp_path), '--adherence-target', 'held-out real target pairs')
+    (tmp_path / 'masks').mkdir()
+    assert sweep.pair_folder(str(tmp_path), '--adherence-target', 'pairs') == str(tmp_path)
+
+
+def test_look_table_reads_n_a_for_a_stage1_that_finds_nothing_on_target_masks():
+    run = dict(adherence_real_source=0.5, adherence_real_target=0.35, adherence_stage1=0.55,
+               adherence_target_stage1=0.0, adherence_target=0.3, adherence_look_matched=None)
+    assert sweep.look_table({'5': [run]}).splitlines()[-1].endswith('| 0.300 | n/a | n/a |')

@@ -233,8 +233,9 @@ def look_table(summary: Dict[str, List[dict]]) -> str:
     for shots, runs in summary.items():
         first = runs[0]
         after = [r['adherence_target'] for r in runs]
-        plain = [100 * (a / first['adherence_target_stage1'] - 1)
-                 if first['adherence_target_stage1'] > 0 else float('nan') for a in after]
+        before = first['adherence_target_stage1']
+        plain_cell = (f'{mean(100 * (a / before - 1) for a in after):+.1f}%' if before > 0
+                      else 'n/a')
         if any(r['adherence_look_matched'] is None for r in runs):
             matched_cell = 'n/a'
         else:
@@ -245,7 +246,7 @@ def look_table(summary: Dict[str, List[dict]]) -> str:
             f"| {shots} | {len(runs)} | {first['adherence_real_source']:.3f} / "
             f"{first['adherence_real_target']:.3f} | {first['adherence_stage1']:.3f} / "
             f"{first['adherence_target_stage1']:.3f} | {', '.join(f'{a:.3f}' for a in after)} | "
-            f'{mean(plain):+.1f}% | {matched_cell} |')
+            f'{plain_cell} | {matched_cell} |')
     return '\n'.join(lines)
 
 
@@ -281,11 +282,12 @@ def main(argv=None):
                     overrides, **on_target)['dice'], adherence_target=adherence(
                     args.config, last_checkpoint(work_dir), work_dir, overrides,
                     **on_target)['dice'])
-                scale = (run['adherence_stage1'], real['adherence_real_source'],
-                         real['adherence_real_target'])
-                run['adherence_look_matched'] = look_matched_change(
-                    scale[0], scale[1], run['adherence_target'], scale[2]) if min(
-                        scale) > 0 else None  # a segmentor that finds no lesion: n/a
+                try:
+                    run['adherence_look_matched'] = look_matched_change(
+                        run['adherence_stage1'], real['adherence_real_source'],
+                        run['adherence_target'], real['adherence_real_target'])
+                except ValueError:  # a segmentor that finds no lesion there: n/a in the table
+                    run['adherence_look_matched'] = None
             summary.setdefault(shots, []).append(run)
     text = table(summary, args.metric)
     if target is not None:
