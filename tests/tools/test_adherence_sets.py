@@ -1,0 +1,69 @@
+"""adherence_sets.py: the instrument's folders follow the configs' target split, keep the
+held-out target pairs unseen, turn the painted pairs, and never write into the inputs."""
+import importlib.util
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from alignflow.datasets.references import list_images, split_references
+
+SPEC = importlib.util.spec_from_file_location(
+    'adherence_sets', Path(__file__).resolve().parents[2] / 'tools' / 'analysis' /
+    'adherence_sets.py')
+adherence_sets = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(adherence_sets)
+
+
+def write_pairs(folder: Path, n: int, ext: str = '.png') -> Path:
+    rng = np.random.default_rng(len(str(folder)))
+    for sub in ('images', 'masks'):
+        (folder / sub).mkdir(parents=True)
+    for i in range(n):
+        cv2.imwrite(str(folder / 'images' / f'{i:03d}{ext}'),
+                    rng.integers(0, 255, (8, 6, 3), dtype=np.uint8))
+        mask = np.zeros((8, 6), np.uint8)
+        mask[:3, :2] = 255  # top-left corner: where it lands tells the orientation
+        cv2.imwrite(str(folder / 'masks' / f'{i:03d}.png'), mask)
+    return folder
+
+
+def names(folder: Path) -> set:
+    return {p.name for p in (folder / 'images').iterdir()}
+
+
+def test_sets_follow_the_target_split_and_turn_the_painted_pairs(tmp_path):
+    source = write_pairs(tmp_path / 'src', 10, '.jpg')
+    target = write_pairs(tmp_path / 'tgt', 12)
+    out = tmp_path / 'adh'
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob('*') if p.is_file()}
+    adherence_sets.main([str(source), str(target), str(out), '--num-heldout', '6',
+                         '--source-train', '7', '--target-train', '2'])
+    held = [p.name for p in split_references(list_images(target), k=1, num_heldout=6).heldout]
+    assert names(out / 'both_train') == {f'{i:03d}.jpg' for i in range(7)} | set(held[:2])
+    assert names(out / 'target_test') == set(held[2:])
+    turned = names(out / 'source_test_x4')
+    assert len(turned) == 12 and '007.jpg' in turned and '009_r180.png' in turned
+    assert len(names(out / 'target_test_x4')) == 16
+    rotated = cv2.imread(str(out / 'source_test_x4' / 'masks' / '008_r180.png'), 0)
+    assert rotated[-1, -1] == 255 and rotated[0, 0] == 0
+    flipped = cv2.imread(str(out / 'source_test_x4' / 'masks' / '008_h.png'), 0)
+    assert flipped[0, -1] == 255 and flipped[0, 0] == 0
+    assert {p: p.stat().st_mtime_ns for p in before} == before  # inputs untouched
+    assert not list(tmp_path.glob('.*.tmp-*'))
+
+
+def test_errors_name_the_fix(tmp_path):
+    source = write_pairs(tmp_path / 'src', 4)
+    target = write_pairs(tmp_path / 'tgt', 6)
+    with pytest.raises(ValueError, match='--source-train 4'):
+        adherence_sets.main([str(source), str(target), str(tmp_path / 'o'),
+                             '--num-heldout', '3', '--source-train', '4'])
+    with pytest.raises(ValueError, match='inside the input'):
+        adherence_sets.main([str(source), str(target), str(source / 'sets'),
+                             '--num-heldout', '3', '--source-train', '2'])
+    (target / 'masks' / '001.png').unlink()
+    with pytest.raises(FileNotFoundError, match='001.png'):
+        adherence_sets.main([str(source), str(target), str(tmp_path / 'o'),
+                             '--num-heldout', '3', '--source-train', '2'])

@@ -1,0 +1,144 @@
+"""Write the pair folders an adherence instrument is trained and scored on, from a source and a
+target pair folder, with the target split the stage-2 configs use.
+
+The target's held-out images are those of ``reference_split(num_heldout, heldout_seed)``, so
+the references of any draw are never among them; the instrument learns both looks from
+source pairs and the first held-out target pairs, and is scored on the pairs it never saw:
+
+    python tools/analysis/adherence_sets.py /data/Kvasir-SEG /data/CVC-ClinicDB work_dirs/adh
+
+writes under the output folder:
+
+    both_train/        the first ``--source-train`` source pairs + the first
+                       ``--target-train`` held-out target pairs (the instrument's training set)
+    target_test/       the other held-out target pairs
+    source_test_x4/    the other source pairs in 4 orientations (identity, horizontal flip,
+                       vertical flip, 180° rotation): the masks ``alignment_sweep --adherence``
+                       paints
+    target_test_x4/    target_test in the same 4 orientations (``--adherence-target``)
+
+Pairs are read as ``images/<stem>.*`` + ``masks/<stem>.png``, in sorted order. Identity
+copies keep the original bytes; the other orientations are written as PNG (lossless). Each
+folder is written under a temporary name and renamed into place, and an existing one is kept,
+so an interrupted run resumes. The input folders are only read.
+"""
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from alignflow.datasets.references import list_images, split_references
+
+Pair = Tuple[Path, Path]
+ORIENTATIONS = {
+    'h': lambda a: cv2.flip(a, 1),
+    'v': lambda a: cv2.flip(a, 0),
+    'r180': lambda a: cv2.rotate(a, cv2.ROTATE_180),
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('source', help='source pair folder (images/ + masks/)')
+    parser.add_argument('target', help='target pair folder (images/ + masks/)')
+    parser.add_argument('out', help='output folder (must not be inside either input)')
+    parser.add_argument('--num-heldout', type=int, default=100,
+                        help="the target's held-out set, as reference_split.num_heldout")
+    parser.add_argument('--heldout-seed', type=int, default=0,
+                        help='as reference_split.heldout_seed')
+    parser.add_argument('--source-train', type=int, default=150,
+                        help='source pairs the instrument trains on (the rest are painted)')
+    parser.add_argument('--target-train', type=int, default=50,
+                        help='held-out target pairs the instrument trains on')
+    return parser.parse_args(argv)
+
+
+def pairs_of(folder: Path) -> List[Pair]:
+    """``(image, mask)`` for every image of ``folder/images``, sorted by name; an image
+    without ``masks/<stem>.png`` is an error that names it."""
+    images = list_images(folder, 'pair folder', 'the command line')
+    missing = [p.name for p in images if not (folder / 'masks' / f'{p.stem}.png').is_file()]
+    if missing:
+        raise FileNotFoundError(f'{len(missing)} images of {folder}/images have no mask '
+                                f'masks/<stem>.png (e.g. {", ".join(missing[:3])}); '
+                                'adherence needs pairs')
+    return [(p, folder / 'masks' / f'{p.stem}.png') for p in images]
+
+
+def write_pairs(out: Path, pairs: Sequence[Pair], orientations: bool = False) -> Path:
+    """Copy ``pairs`` into ``out/images`` and ``out/masks`` (with ``orientations``, also
+    ``<stem>_{h,v,r180}.png``), written under a temporary name and renamed; an existing
+    ``out`` is kept as it is."""
+    if out.is_dir():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.tmp-', dir=out.parent))
+    try:
+        for sub in ('images', 'masks'):
+            (tmp / sub).mkdir()
+        for image, mask in pairs:
+            shutil.copyfile(image, tmp / 'images' / image.name)
+            shutil.copyfile(mask, tmp / 'masks' / mask.name)
+            if not orientations:
+                continue
+            arrays = {'images': cv2.imread(str(image), cv2.IMREAD_UNCHANGED),
+                      'masks': cv2.imread(str(mask), cv2.IMREAD_UNCHANGED)}
+            for sub, array in arrays.items():
+                if array is None:
+                    raise OSError(f'cannot read {image if sub == "images" else mask}')
+            for suffix, turn in ORIENTATIONS.items():
+                for sub, array in arrays.items():
+                    path = tmp / sub / f'{image.stem}_{suffix}.png'
+                    if not cv2.imwrite(str(path), np.ascontiguousarray(turn(array))):
+                        raise OSError(f'could not write {path}')
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out
+
+
+def plan_sets(source: Sequence[Pair], target: Sequence[Pair], num_heldout: int,
+              heldout_seed: int, source_train: int, target_train: int
+              ) -> Dict[str, Tuple[List[Pair], bool]]:
+    """The four sets as ``name: (pairs, in 4 orientations)``; errors name the count to lower."""
+    if not 0 < source_train < len(source):
+        raise ValueError(f'--source-train {source_train} must leave source pairs to paint: '
+                         f'the source has {len(source)}')
+    if not 0 < target_train < num_heldout:
+        raise ValueError(f'--target-train {target_train} must be below --num-heldout '
+                         f'{num_heldout}, so some held-out target pairs stay unseen')
+    by_image = dict(target)
+    split = split_references([p for p, _ in target], k=1, num_heldout=num_heldout,
+                             heldout_seed=heldout_seed)
+    held = [(p, by_image[p]) for p in split.heldout]
+    return {
+        'both_train': (list(source[:source_train]) + held[:target_train], False),
+        'target_test': (held[target_train:], False),
+        'source_test_x4': (list(source[source_train:]), True),
+        'target_test_x4': (held[target_train:], True),
+    }
+
+
+def main(argv=None) -> Dict[str, Path]:
+    args = parse_args(argv)
+    source, target, out = Path(args.source), Path(args.target), Path(args.out)
+    for folder in (source, target):
+        if out.resolve() == folder.resolve() or folder.resolve() in out.resolve().parents:
+            raise ValueError(f'the output {out} lies inside the input {folder}; '
+                             'write the sets somewhere else (inputs are only read)')
+    sets = plan_sets(pairs_of(source), pairs_of(target), args.num_heldout,
+                     args.heldout_seed, args.source_train, args.target_train)
+    written = {}
+    for name, (pairs, turned) in sets.items():
+        written[name] = write_pairs(out / name, pairs, turned)
+        print(f'{written[name]}: {len(pairs) * (4 if turned else 1)} pairs')
+    return written
+
+
+if __name__ == '__main__':
+    main()
