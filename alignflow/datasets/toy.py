@@ -3,14 +3,13 @@ import dataclasses
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Dict, Optional, Union
 
 import cv2
 
 from alignflow.registry import DATASETS
+from alignflow.utils.atomic_io import folder_written_atomically
 
 from .polyp import PolypDataset
 from .toy_scene import Size, ToyDomain, image_hw, render_toy_pair
@@ -55,9 +54,7 @@ def write_toy_dataset(out_dir: Union[str, Path],
     out = Path(out_dir).expanduser()
     if out.is_dir():
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.tmp-', dir=out.parent))
-    try:
+    with folder_written_atomically(out) as tmp:
         for sub in ('images', 'masks'):
             (tmp / sub).mkdir()
         for i in range(num_samples):
@@ -65,13 +62,6 @@ def write_toy_dataset(out_dir: Union[str, Path],
             for sub, array in (('images', img), ('masks', mask)):
                 if not cv2.imwrite(str(tmp / sub / f'{i:05d}.png'), array):
                     raise OSError(f'Could not write {tmp / sub / f"{i:05d}.png"}.')
-        try:
-            tmp.rename(out)
-        except OSError:
-            if not out.is_dir():  # not lost to a concurrent writer: a real error
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 

@@ -5,8 +5,11 @@ through :mod:`alignflow.utils.atomic_backend`, checkpoints): a killed run or a f
 leaves the previous file or none, never a part of one.
 """
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 import cv2
 import numpy as np
@@ -33,6 +36,25 @@ def write_bytes_atomic(data: bytes, path: PathLike) -> None:
 def write_text_atomic(text: str, path: PathLike, encoding: str = 'utf-8') -> None:
     """:func:`write_bytes_atomic` of ``text``."""
     write_bytes_atomic(text.encode(encoding), path)
+
+
+@contextmanager
+def folder_written_atomically(out: PathLike) -> Iterator[Path]:
+    """Yield an empty temporary sibling of ``out`` to fill; renamed to ``out`` when the block
+    ends without an error, removed when it raises. A concurrent writer that renamed its copy
+    into place first wins and this one is dropped (so DDP ranks may all write)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.tmp-', dir=out.parent))
+    try:
+        yield tmp
+        try:
+            tmp.rename(out)
+        except OSError:
+            if not out.is_dir():  # not lost to a concurrent writer: a real error
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_png_atomic(path: PathLike, image: np.ndarray) -> None:

@@ -24,7 +24,6 @@ so an interrupted run resumes. The input folders are only read.
 """
 import argparse
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
@@ -32,6 +31,7 @@ import cv2
 import numpy as np
 
 from alignflow.datasets.references import list_images, split_references
+from alignflow.utils.atomic_io import folder_written_atomically
 
 Pair = Tuple[Path, Path]
 ORIENTATIONS = {
@@ -69,36 +69,34 @@ def pairs_of(folder: Path) -> List[Pair]:
     return [(p, folder / 'masks' / f'{p.stem}.png') for p in images]
 
 
+def write_orientations(image: Path, mask: Path, out: Path) -> None:
+    """Write ``image`` and ``mask`` turned as ``out/{images,masks}/<stem>_{h,v,r180}.png``."""
+    arrays = {'images': cv2.imread(str(image), cv2.IMREAD_UNCHANGED),
+              'masks': cv2.imread(str(mask), cv2.IMREAD_UNCHANGED)}
+    for sub, array in arrays.items():
+        if array is None:
+            raise OSError(f'cannot read {image if sub == "images" else mask}')
+    for suffix, turn in ORIENTATIONS.items():
+        for sub, array in arrays.items():
+            path = out / sub / f'{image.stem}_{suffix}.png'
+            if not cv2.imwrite(str(path), np.ascontiguousarray(turn(array))):
+                raise OSError(f'could not write {path}')
+
+
 def write_pairs(out: Path, pairs: Sequence[Pair], orientations: bool = False) -> Path:
     """Copy ``pairs`` into ``out/images`` and ``out/masks`` (with ``orientations``, also
     ``<stem>_{h,v,r180}.png``), written under a temporary name and renamed; an existing
     ``out`` is kept as it is."""
     if out.is_dir():
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.tmp-', dir=out.parent))
-    try:
+    with folder_written_atomically(out) as tmp:
         for sub in ('images', 'masks'):
             (tmp / sub).mkdir()
         for image, mask in pairs:
             shutil.copyfile(image, tmp / 'images' / image.name)
             shutil.copyfile(mask, tmp / 'masks' / mask.name)
-            if not orientations:
-                continue
-            arrays = {'images': cv2.imread(str(image), cv2.IMREAD_UNCHANGED),
-                      'masks': cv2.imread(str(mask), cv2.IMREAD_UNCHANGED)}
-            for sub, array in arrays.items():
-                if array is None:
-                    raise OSError(f'cannot read {image if sub == "images" else mask}')
-            for suffix, turn in ORIENTATIONS.items():
-                for sub, array in arrays.items():
-                    path = tmp / sub / f'{image.stem}_{suffix}.png'
-                    if not cv2.imwrite(str(path), np.ascontiguousarray(turn(array))):
-                        raise OSError(f'could not write {path}')
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+            if orientations:
+                write_orientations(image, mask, tmp)
     return out
 
 
