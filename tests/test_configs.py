@@ -86,6 +86,34 @@ def test_every_segmentor_trains_with_the_one_lesion_loss():
     assert {'UNet', 'MixVisionTransformer', 'VisionTransformer'} <= families
 
 
+def _strength(cfg) -> dict:
+    """What the alignment presets set, read off a config (or a preset's dict)."""
+    model = cfg.model
+    return dict(fm_weight=model.get('fm_weight'), anchor_weight=model.get('anchor_weight'),
+                mask_anchor_weight=model.get('mask_anchor_weight', 0.0),
+                diversity_weight=model.reward.get('diversity_weight', 0.0),
+                lr=cfg.optim_wrapper.optimizer.lr, max_iters=cfg.train_cfg.max_iters,
+                floor_factor=cfg.custom_hooks[0].floor_factor)
+
+
+def test_appearance_configs_take_the_whole_preset():
+    """Every ``*_appearance.py`` config runs the preset's setting (one file owns it), the lever
+    study's loosened config is that setting without the mask-effect anchor and the guard, and
+    the configs it is applied to keep the plain bases' strength."""
+    expected = _strength(Config.fromfile(
+        str(REPO / 'configs/_base_/presets/alignment_appearance.py')).appearance)
+    appearance = [p for p in CONFIGS if p.stem.endswith('_appearance')]
+    assert len(appearance) >= 2
+    for path in appearance:
+        assert _strength(Config.fromfile(str(path))) == expected, path.name
+        plain = _strength(Config.fromfile(str(path.with_name(
+            path.name.replace('_appearance', '')))))
+        assert plain['fm_weight'] > 0 and plain['floor_factor'] is not None, path.name
+    loosened = _strength(Config.fromfile(
+        str(REPO / 'configs/alignflow/clinicdb_5shot_32_loosened.py')))
+    assert loosened == dict(expected, mask_anchor_weight=0.0, diversity_weight=0.0)
+
+
 SEGMENTORS = ['unet_kvasir', 'segformer_mit-b0_kvasir', 'segformer_mit-b2_drive',
               'dpt_vit-b16_pranet', 'unet_polyp_64', 'segformer_mit-b0_polyp_64']
 
