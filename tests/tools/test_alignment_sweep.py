@@ -12,8 +12,8 @@ sweep = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(sweep)
 
 
-def write_scalars(work_dir: Path, kids):
-    vis = work_dir / '20260101_000000' / 'vis_data'
+def write_scalars(work_dir: Path, kids, stamp='20260101_000000'):
+    vis = work_dir / stamp / 'vis_data'
     vis.mkdir(parents=True)
     lines = []
     for step, kid in kids:
@@ -32,6 +32,30 @@ def test_runs_are_summarised_before_best_and_last(tmp_path):
     assert run['before'] == 0.04 and run['after'] == 0.03 and run['best'] == 0.02
     assert run['best_step'] == 25 and run['change_pct'] == pytest.approx(-25.0)
     assert run['hf_energy_before'] == 20.0 and run['hf_energy'] == 70.0
+
+
+def test_a_resumed_run_is_read_across_its_launches(tmp_path):
+    write_scalars(tmp_path, [(0, 0.04), (25, 0.02), (50, 0.05)])
+    write_scalars(tmp_path, [(50, 0.03), (75, 0.01)], stamp='20260101_010000')
+    records = sweep.val_records(tmp_path)
+    assert [r['step'] for r in records] == [0, 25, 50, 75]
+    assert records[2]['gen/kd_randomconv'] == 0.03  # the later launch's entry wins
+
+
+def test_an_interrupted_run_resumes_and_a_finished_one_is_skipped(tmp_path, monkeypatch):
+    commands = []
+    monkeypatch.setattr(sweep.subprocess, 'call', lambda command, **kw: commands.append(command)
+                        or 0)
+    fresh, interrupted, finished = (tmp_path / name for name in ('fresh', 'cut', 'done'))
+    interrupted.mkdir()
+    (interrupted / 'last_checkpoint').write_text('iter_50.pth')
+    finished.mkdir()
+    (finished / 'done').touch()
+    for work_dir in (fresh, interrupted, finished):
+        sweep.train('cfg.py', work_dir, ['reference_split.k=5'])
+    assert len(commands) == 2
+    assert '--resume' not in commands[0] and '--resume' in commands[1]
+    assert (fresh / 'done').exists() and (interrupted / 'done').exists()
 
 
 def test_table_reports_mean_spread_and_extremes_over_draws(tmp_path):

@@ -1,8 +1,8 @@
 """Run a stage-2 config over shot counts and reference draws, and tabulate the evidence.
 
 For every (k, seed) it trains ``CONFIG`` with ``k`` references drawn with ``seed`` (skipping
-runs that already finished), reads the validation metrics the run logged before alignment
-(stage 1), during and after it, and writes ``summary.json`` and ``summary.md`` in the work
+runs that already finished, resuming interrupted ones), reads the validation metrics the run
+logged before alignment (stage 1), during and after it, and writes ``summary.json`` and ``summary.md`` in the work
 root: per shot count the mean and spread over draws of the distance to held-out target images
 (in the config's evaluation space, which the reward does not use), high-frequency energy and
 diversity next to those of real target images, the C2ST target share (when the config measures
@@ -64,22 +64,34 @@ def run_overrides(shots: str, seed: int) -> List[str]:
 
 
 def val_records(work_dir: Path) -> List[dict]:
-    """Validation entries of the run's ``scalars.json`` (one JSON object per line)."""
+    """Validation entries of the run's ``scalars.json`` files (one JSON object per line).
+
+    A resumed run logs into a new timestamped folder; the launches are read oldest first and
+    a step logged again after a resume replaces the earlier entry, so stage 1 (step 0) and the
+    final checkpoint are both found."""
     scalars = sorted(work_dir.glob('*/vis_data/scalars.json'))
     if not scalars:
         raise FileNotFoundError(f'no scalars.json under {work_dir}; did the run fail?')
-    records = [json.loads(line) for line in scalars[-1].read_text().splitlines() if line]
-    return [r for r in records if any(k.startswith('gen/') for k in r)]
+    by_step = {}
+    for path in scalars:
+        for line in path.read_text().splitlines():
+            record = json.loads(line) if line else {}
+            if any(k.startswith('gen/') for k in record):
+                by_step[record['step']] = record
+    return [by_step[step] for step in sorted(by_step)]
 
 
 def train(config: str, work_dir: Path, overrides: List[str]) -> None:
+    """Train ``config`` into ``work_dir`` unless it finished; an interrupted run (it saved a
+    checkpoint but has no ``done`` marker) resumes from its last checkpoint."""
     if (work_dir / 'done').exists():
         return
+    resume = ['--resume'] if (work_dir / 'last_checkpoint').exists() else []
     command = [sys.executable, str(REPO / 'tools' / 'train.py'), config, '--work-dir',
-               str(work_dir), '--cfg-options', *overrides]
+               str(work_dir), *resume, '--cfg-options', *overrides]
     log = work_dir / 'sweep_stdout.log'
     work_dir.mkdir(parents=True, exist_ok=True)
-    with open(log, 'w') as stream:
+    with open(log, 'a') as stream:
         code = subprocess.call(command, stdout=stream, stderr=subprocess.STDOUT)
     if code:
         raise RuntimeError(f'run {work_dir} failed (exit {code}); see {log}')
