@@ -3,8 +3,7 @@
 # show the lesion where their conditioning mask says (tools/analysis/mask_adherence.py).
 #   python tools/train.py configs/segmentation/unet_polyp_32.py --cfg-options \
 #       train_dataloader.dataset.data_root=/data/Kvasir-SEG val_dataloader.dataset.data_root=...
-# seg_polyp_64.py's data and metrics at 32 px (a text config re-states the pipelines of
-# another resolution), on the CPU-sized schedule.
+# seg_polyp_64.py's data, steps and metrics, resized to 32 px, on the CPU-sized schedule.
 _base_ = [
     '../_base_/models/seg_unet_tiny.py',
     '../_base_/datasets/seg_polyp_64.py',
@@ -13,20 +12,10 @@ _base_ = [
 ]
 img_size = 32
 crop_size = (img_size, img_size)
-train_pipeline = [
-    dict(type='LoadCheckedImage'),
-    dict(type='LoadBinaryMask'),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadCheckedImage'),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='LoadBinaryMask'),
-    dict(type='PackSegInputs'),
-]
+train_pipeline = [dict(step, scale=crop_size) if step.type == 'Resize' else step
+                  for step in _base_.train_pipeline]
+test_pipeline = [dict(step, scale=crop_size) if step.type == 'Resize' else step
+                 for step in _base_.test_pipeline]
 model = dict(data_preprocessor=dict(size=crop_size))
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -14,7 +14,7 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='PackSegInputs'),
 ]
-# Other resolutions: polyp_{32,128,256}.py (dataset bases that set img_size and these two).
+# Other resolutions: polyp_{32,128,256}.py (dataset bases that resize these steps to their size).
 test_pipeline = [step for step in train_pipeline if step['type'] != 'RandomFlip']
 train_dataloader = dict(
     batch_size=16,

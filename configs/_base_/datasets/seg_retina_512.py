@@ -6,20 +6,10 @@ dataset_type = 'RetinalVesselDataset'
 data_root = 'data/retina/DRIVE'
 img_size = 512
 crop_size = (img_size, img_size)
-train_pipeline = [
-    dict(type='LoadCheckedImage'),
-    dict(type='LoadBinaryMask'),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadCheckedImage'),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='LoadBinaryMask'),
-    dict(type='PackSegInputs'),
-]
+train_pipeline = [dict(step, scale=crop_size) if step.type == 'Resize' else step
+                  for step in _base_.train_pipeline]
+test_pipeline = [dict(step, scale=crop_size) if step.type == 'Resize' else step
+                 for step in _base_.test_pipeline]
 train_dataloader = dict(
     batch_size=4,
     dataset=dict(type=dataset_type, data_root=data_root, pipeline=train_pipeline))
