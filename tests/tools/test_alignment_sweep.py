@@ -35,11 +35,23 @@ def test_runs_are_summarised_before_best_and_last(tmp_path):
 
 
 def test_a_resumed_run_is_read_across_its_launches(tmp_path):
-    write_scalars(tmp_path, [(0, 0.04), (25, 0.02), (50, 0.05)])
-    write_scalars(tmp_path, [(50, 0.03), (75, 0.01)], stamp='20260101_010000')
+    write_scalars(tmp_path, [(0, 0.04), (25, 0.02), (50, 0.05), (75, 0.06)])
+    scalars = tmp_path / '20260101_000000' / 'vis_data' / 'scalars.json'
+    scalars.write_text(scalars.read_text() + '{"gen/kd_randomconv": 0.0')  # cut by a kill
+    write_scalars(tmp_path, [(50, 0.03), (60, 0.01)], stamp='20260101_010000')
     records = sweep.val_records(tmp_path)
-    assert [r['step'] for r in records] == [0, 25, 50, 75]
+    assert [r['step'] for r in records] == [0, 25, 50, 60]  # the cut launch's 75 is dropped
     assert records[2]['gen/kd_randomconv'] == 0.03  # the later launch's entry wins
+
+
+def test_a_run_cut_during_its_final_validation_is_named(tmp_path):
+    write_scalars(tmp_path, [(0, 0.04), (25, 0.02)])
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_50.pth'))
+    with pytest.raises(RuntimeError, match='last checkpoint is iteration 50 but the last '
+                       'validation is of step 25'):
+        sweep.check_final_validation(tmp_path, sweep.val_records(tmp_path))
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_25.pth'))
+    sweep.check_final_validation(tmp_path, sweep.val_records(tmp_path))
 
 
 def test_an_interrupted_run_resumes_and_a_finished_one_is_skipped(tmp_path, monkeypatch):

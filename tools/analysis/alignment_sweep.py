@@ -1,12 +1,12 @@
 """Run a stage-2 config over shot counts and reference draws, and tabulate the evidence.
 
 For every (k, seed) it trains ``CONFIG`` with ``k`` references drawn with ``seed`` (skipping
-runs that already finished, resuming interrupted ones), reads the validation metrics the run
-logged before alignment (stage 1), during and after it, and writes ``summary.json`` and ``summary.md`` in the work
-root: per shot count the mean and spread over draws of the distance to held-out target images
-(in the config's evaluation space, which the reward does not use), high-frequency energy and
-diversity next to those of real target images, the C2ST target share (when the config measures
-it), and how the last checkpoint compares with the best one.
+finished runs, resuming interrupted ones), reads the validation metrics the run logged before
+alignment (stage 1), during and after it, and writes ``summary.json`` and ``summary.md`` in the
+work root: per shot count the mean and spread over draws of the distance to held-out target
+images (in the config's evaluation space, which the reward does not use), high-frequency energy
+and diversity next to those of real target images, the C2ST target share (when the config
+measures it), and how the last checkpoint compares with the best one.
 
     python tools/analysis/alignment_sweep.py configs/alignflow/toy_5shot.py \\
         --shots 1 5 10 all --seeds 0 1 2 --work-root work_dirs/sweep_toy
@@ -63,22 +63,46 @@ def run_overrides(shots: str, seed: int) -> List[str]:
     return [f'reference_split.k={shots}', f'reference_split.seed={seed}']
 
 
+def _launch_records(path: Path) -> List[dict]:
+    """The records of one ``scalars.json``; a line cut off by a killed process is skipped."""
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
 def val_records(work_dir: Path) -> List[dict]:
     """Validation entries of the run's ``scalars.json`` files (one JSON object per line).
 
-    A resumed run logs into a new timestamped folder; the launches are read oldest first and
-    a step logged again after a resume replaces the earlier entry, so stage 1 (step 0) and the
-    final checkpoint are both found."""
+    A resumed run logs into a new timestamped folder. The launches are read oldest first; a
+    later launch replaces every earlier entry from its first logged step on, so stage 1
+    (step 0) and the final checkpoint are both found and nothing of a cut launch survives past
+    the point its successor resumed from."""
     scalars = sorted(work_dir.glob('*/vis_data/scalars.json'))
     if not scalars:
         raise FileNotFoundError(f'no scalars.json under {work_dir}; did the run fail?')
-    by_step = {}
+    by_step: Dict[int, dict] = {}
     for path in scalars:
-        for line in path.read_text().splitlines():
-            record = json.loads(line) if line else {}
-            if any(k.startswith('gen/') for k in record):
-                by_step[record['step']] = record
+        records = [r for r in _launch_records(path) if 'step' in r]
+        if not records:
+            continue
+        resumed_at = min(r['step'] for r in records)
+        by_step = {step: r for step, r in by_step.items() if step < resumed_at}
+        by_step.update((r['step'], r) for r in records if any(k.startswith('gen/') for k in r))
     return [by_step[step] for step in sorted(by_step)]
+
+
+def check_final_validation(work_dir: Path, records: List[dict]) -> None:
+    """Raise when the last validation is not of the last checkpoint: a run cut during its final
+    validation resumes past it and never validates that step again."""
+    last = int(Path(last_checkpoint(work_dir)).stem.split('_')[-1])
+    if records[-1]['step'] != last:
+        raise RuntimeError(f'{work_dir}: the last checkpoint is iteration {last} but the last '
+                           f"validation is of step {records[-1]['step']} (was the run cut "
+                           'during its final validation?); delete the folder to rerun it')
 
 
 def train(config: str, work_dir: Path, overrides: List[str]) -> None:
@@ -281,7 +305,9 @@ def main(argv=None):
             print(f'k={shots} seed={seed}: {work_dir}', flush=True)
             overrides = run_overrides(shots, seed) + args.cfg_options
             train(args.config, work_dir, overrides)
-            run = dict(summarise_run(val_records(work_dir), args.metric), seed=seed)
+            records = val_records(work_dir)
+            check_final_validation(work_dir, records)
+            run = dict(summarise_run(records, args.metric), seed=seed)
             if adherence is not None:
                 stage1 = adherence(args.config, stage1_checkpoint(args.config, overrides),
                                    root / 'stage1', overrides)
