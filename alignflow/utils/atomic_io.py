@@ -48,6 +48,9 @@ def folder_written_atomically(out: PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.tmp-', dir=out.parent))
     try:
         yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp's folder is its owner's only; a plain mkdir's is not
         try:
             tmp.rename(out)
         except OSError:

@@ -41,7 +41,9 @@ def test_sets_follow_the_target_split_and_turn_the_painted_pairs(tmp_path):
     adherence_sets.main([str(source), str(target), str(out), '--num-heldout', '6',
                          '--source-train', '7', '--target-train', '2'])
     held = [p.name for p in split_references(list_images(target), k=1, num_heldout=6).heldout]
-    assert names(out / 'both_train') == {f'{i:03d}.jpg' for i in range(7)} | set(held[:2])
+    assert names(out / 'both_train') == ({f'source_{i:03d}.jpg' for i in range(7)} |
+                                         {f'target_{name}' for name in held[:2]})
+    assert len(list((out / 'both_train' / 'masks').iterdir())) == 9  # same stems, both kept
     assert names(out / 'target_test') == set(held[2:])
     turned = names(out / 'source_test_x4')
     assert len(turned) == 12 and '007.jpg' in turned and '009_r180.png' in turned
@@ -51,7 +53,10 @@ def test_sets_follow_the_target_split_and_turn_the_painted_pairs(tmp_path):
     flipped = cv2.imread(str(out / 'source_test_x4' / 'masks' / '008_h.png'), 0)
     assert flipped[0, -1] == 255 and flipped[0, 0] == 0
     assert {p: p.stat().st_mtime_ns for p in before} == before  # inputs untouched
-    assert not list(tmp_path.glob('.*.tmp-*'))
+    assert not list(out.glob('.*.tmp-*'))
+    with pytest.raises(ValueError, match='other source_train'):  # never mixes two plans
+        adherence_sets.main([str(source), str(target), str(out), '--num-heldout', '6',
+                             '--source-train', '8', '--target-train', '2'])
 
 
 def test_errors_name_the_fix(tmp_path):

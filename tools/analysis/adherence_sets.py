@@ -10,7 +10,9 @@ source pairs and the first held-out target pairs, and is scored on the pairs it 
 writes under the output folder:
 
     both_train/        the first ``--source-train`` source pairs + the first
-                       ``--target-train`` held-out target pairs (the instrument's training set)
+                       ``--target-train`` held-out target pairs (the instrument's training
+                       set), named ``source_<name>`` and ``target_<name>`` (two datasets may
+                       both number their images 1, 2, ...)
     target_test/       the other held-out target pairs
     source_test_x4/    the other source pairs in 4 orientations (identity, horizontal flip,
                        vertical flip, 180° rotation): the masks ``alignment_sweep --adherence``
@@ -20,9 +22,11 @@ writes under the output folder:
 Pairs are read as ``images/<stem>.*`` + ``masks/<stem>.png``, in sorted order. Identity
 copies keep the original bytes; the other orientations are written as PNG (lossless). Each
 folder is written under a temporary name and renamed into place, and an existing one is kept,
-so an interrupted run resumes. The input folders are only read.
+so an interrupted run resumes; ``adherence_sets.json`` records the inputs and counts, and a
+rerun with others into the same folder is refused. The input folders are only read.
 """
 import argparse
+import json
 import shutil
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -31,7 +35,7 @@ import cv2
 import numpy as np
 
 from alignflow.datasets.references import list_images, split_references
-from alignflow.utils.atomic_io import folder_written_atomically
+from alignflow.utils.atomic_io import folder_written_atomically, write_text_atomic
 
 Pair = Tuple[Path, Path]
 ORIENTATIONS = {
@@ -83,27 +87,43 @@ def write_orientations(image: Path, mask: Path, out: Path) -> None:
                 raise OSError(f'could not write {path}')
 
 
-def write_pairs(out: Path, pairs: Sequence[Pair], orientations: bool = False) -> Path:
+def write_pairs(out: Path, pairs: Sequence[Pair], orientations: bool = False,
+                prefixes: Sequence[str] = ()) -> Path:
     """Copy ``pairs`` into ``out/images`` and ``out/masks`` (with ``orientations``, also
-    ``<stem>_{h,v,r180}.png``), written under a temporary name and renamed; an existing
-    ``out`` is kept as it is."""
+    ``<stem>_{h,v,r180}.png``; with ``prefixes``, one per pair, named ``<prefix><name>``),
+    written under a temporary name and renamed; an existing ``out`` is kept as it is."""
     if out.is_dir():
         return out
     with folder_written_atomically(out) as tmp:
         for sub in ('images', 'masks'):
             (tmp / sub).mkdir()
-        for image, mask in pairs:
-            shutil.copyfile(image, tmp / 'images' / image.name)
-            shutil.copyfile(mask, tmp / 'masks' / mask.name)
+        for (image, mask), prefix in zip(pairs, prefixes or [''] * len(pairs)):
+            shutil.copyfile(image, tmp / 'images' / f'{prefix}{image.name}')
+            shutil.copyfile(mask, tmp / 'masks' / f'{prefix}{mask.name}')
             if orientations:
                 write_orientations(image, mask, tmp)
     return out
 
 
+def check_manifest(out: Path, manifest: dict) -> None:
+    """Record what ``out`` is written from, or refuse a folder written from other inputs."""
+    path = out / 'adherence_sets.json'
+    if path.is_file():
+        written = json.loads(path.read_text())
+        if written != manifest:
+            changed = sorted(k for k in manifest if written.get(k) != manifest[k])
+            raise ValueError(f'{out} holds sets written with other {", ".join(changed)} '
+                             f'(see {path}); write these into another folder')
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(json.dumps(manifest, indent=1) + '\n', path)
+
+
 def plan_sets(source: Sequence[Pair], target: Sequence[Pair], num_heldout: int,
               heldout_seed: int, source_train: int, target_train: int
               ) -> Dict[str, Tuple[List[Pair], bool]]:
-    """The four sets as ``name: (pairs, in 4 orientations)``; errors name the count to lower."""
+    """The four sets as ``name: (pairs, in 4 orientations)``, both_train's source pairs first;
+    errors name the count to lower."""
     if not 0 < source_train < len(source):
         raise ValueError(f'--source-train {source_train} must leave source pairs to paint: '
                          f'the source has {len(source)}')
@@ -131,9 +151,15 @@ def main(argv=None) -> Dict[str, Path]:
                              'write the sets somewhere else (inputs are only read)')
     sets = plan_sets(pairs_of(source), pairs_of(target), args.num_heldout,
                      args.heldout_seed, args.source_train, args.target_train)
+    check_manifest(out, dict(source=str(source.resolve()), target=str(target.resolve()),
+                             num_heldout=args.num_heldout, heldout_seed=args.heldout_seed,
+                             source_train=args.source_train, target_train=args.target_train))
+    both_prefixes = (['source_'] * args.source_train +
+                     ['target_'] * (len(sets['both_train'][0]) - args.source_train))
     written = {}
     for name, (pairs, turned) in sets.items():
-        written[name] = write_pairs(out / name, pairs, turned)
+        written[name] = write_pairs(out / name, pairs, turned,
+                                    both_prefixes if name == 'both_train' else ())
         print(f'{written[name]}: {len(pairs) * (4 if turned else 1)} pairs')
     return written
 
