@@ -87,17 +87,17 @@ def write_orientations(image: Path, mask: Path, out: Path) -> None:
                 raise OSError(f'could not write {path}')
 
 
-def write_pairs(out: Path, pairs: Sequence[Pair], orientations: bool = False,
-                prefixes: Sequence[str] = ()) -> Path:
-    """Copy ``pairs`` into ``out/images`` and ``out/masks`` (with ``orientations``, also
-    ``<stem>_{h,v,r180}.png``; with ``prefixes``, one per pair, named ``<prefix><name>``),
-    written under a temporary name and renamed; an existing ``out`` is kept as it is."""
+def write_pairs(out: Path, pairs: Sequence[Pair], orientations: bool,
+                prefixes: Sequence[str]) -> Path:
+    """Copy ``pairs`` into ``out/images`` and ``out/masks`` as ``<prefix><name>`` (one prefix
+    per pair; with ``orientations``, also ``<stem>_{h,v,r180}.png``), written under a temporary
+    name and renamed; an existing ``out`` is kept as it is."""
     if out.is_dir():
         return out
     with folder_written_atomically(out) as tmp:
         for sub in ('images', 'masks'):
             (tmp / sub).mkdir()
-        for (image, mask), prefix in zip(pairs, prefixes or [''] * len(pairs)):
+        for (image, mask), prefix in zip(pairs, prefixes, strict=True):
             shutil.copyfile(image, tmp / 'images' / f'{prefix}{image.name}')
             shutil.copyfile(mask, tmp / 'masks' / f'{prefix}{mask.name}')
             if orientations:
@@ -121,9 +121,10 @@ def check_manifest(out: Path, manifest: dict) -> None:
 
 def plan_sets(source: Sequence[Pair], target: Sequence[Pair], num_heldout: int,
               heldout_seed: int, source_train: int, target_train: int
-              ) -> Dict[str, Tuple[List[Pair], bool]]:
-    """The four sets as ``name: (pairs, in 4 orientations)``, both_train's source pairs first;
-    errors name the count to lower."""
+              ) -> Dict[str, Tuple[List[Pair], bool, List[str]]]:
+    """The four sets as ``name: (pairs, in 4 orientations, name prefix of each pair)``: only
+    both_train, which holds both datasets, prefixes ``source_``/``target_``. Errors name the
+    count to lower."""
     if not 0 < source_train < len(source):
         raise ValueError(f'--source-train {source_train} must leave source pairs to paint: '
                          f'the source has {len(source)}')
@@ -134,11 +135,13 @@ def plan_sets(source: Sequence[Pair], target: Sequence[Pair], num_heldout: int,
     split = split_references([p for p, _ in target], k=1, num_heldout=num_heldout,
                              heldout_seed=heldout_seed)
     held = [(p, by_image[p]) for p in split.heldout]
+    rest_source, rest_held = list(source[source_train:]), held[target_train:]
     return {
-        'both_train': (list(source[:source_train]) + held[:target_train], False),
-        'target_test': (held[target_train:], False),
-        'source_test_x4': (list(source[source_train:]), True),
-        'target_test_x4': (held[target_train:], True),
+        'both_train': (list(source[:source_train]) + held[:target_train], False,
+                       ['source_'] * source_train + ['target_'] * target_train),
+        'target_test': (rest_held, False, [''] * len(rest_held)),
+        'source_test_x4': (rest_source, True, [''] * len(rest_source)),
+        'target_test_x4': (rest_held, True, [''] * len(rest_held)),
     }
 
 
@@ -154,12 +157,9 @@ def main(argv=None) -> Dict[str, Path]:
     check_manifest(out, dict(source=str(source.resolve()), target=str(target.resolve()),
                              num_heldout=args.num_heldout, heldout_seed=args.heldout_seed,
                              source_train=args.source_train, target_train=args.target_train))
-    both_prefixes = (['source_'] * args.source_train +
-                     ['target_'] * (len(sets['both_train'][0]) - args.source_train))
     written = {}
-    for name, (pairs, turned) in sets.items():
-        written[name] = write_pairs(out / name, pairs, turned,
-                                    both_prefixes if name == 'both_train' else ())
+    for name, (pairs, turned, prefixes) in sets.items():
+        written[name] = write_pairs(out / name, pairs, turned, prefixes)
         print(f'{written[name]}: {len(pairs) * (4 if turned else 1)} pairs')
     return written
 
