@@ -89,29 +89,40 @@ def test_every_segmentor_trains_with_the_one_lesion_loss():
 def _strength(cfg) -> dict:
     """What the alignment presets set, read off a config (or a preset's dict)."""
     model = cfg.model
-    return dict(fm_weight=model.get('fm_weight'), anchor_weight=model.get('anchor_weight'),
+    return dict(trainable=model.get('trainable', 'all'), fm_weight=model.get('fm_weight'),
+                anchor_weight=model.get('anchor_weight'),
                 mask_anchor_weight=model.get('mask_anchor_weight', 0.0),
-                diversity_weight=model.reward.get('diversity_weight', 0.0),
+                diversity_weight=model.get('reward', {}).get('diversity_weight', 0.0),
                 lr=cfg.optim_wrapper.optimizer.lr, max_iters=cfg.train_cfg.max_iters,
                 floor_factor=cfg.custom_hooks[0].floor_factor)
 
 
-def test_appearance_configs_take_the_whole_preset():
-    """Every ``*_appearance.py`` config runs the preset's setting (one file owns it), the lever
-    study's loosened config is that setting without the mask-effect anchor and the guard, and
-    the configs it is applied to keep the plain bases' strength."""
-    expected = _strength(Config.fromfile(
+DECODER = [r'^velocity_net\.(output_blocks|out_norm|out_conv)\.']
+
+
+def test_polyp_stage2_default_is_the_appearance_preset():
+    """The polyp stage-2 configs run the appearance preset (one file owns it), the previous
+    default is kept whole as ``*_conservative.py`` (the strength the toy configs keep), and
+    each lever-study variant says which of the two it starts from."""
+    preset = _strength(Config.fromfile(
         str(REPO / 'configs/_base_/presets/alignment_appearance.py')).appearance)
-    appearance = [p for p in CONFIGS if p.stem.endswith('_appearance')]
-    assert len(appearance) >= 2
-    for path in appearance:
-        assert _strength(Config.fromfile(str(path))) == expected, path.name
-        plain = _strength(Config.fromfile(str(path.with_name(
-            path.name.replace('_appearance', '')))))
-        assert plain['fm_weight'] > 0 and plain['floor_factor'] is not None, path.name
-    loosened = _strength(Config.fromfile(
-        str(REPO / 'configs/alignflow/clinicdb_5shot_32_loosened.py')))
-    assert loosened == dict(expected, mask_anchor_weight=0.0, diversity_weight=0.0)
+    plain = _strength(Config.fromfile(str(REPO / 'configs/alignflow/toy_5shot.py')))
+    assert plain['fm_weight'] > 0 and plain['floor_factor'] is not None and preset != plain
+    expected = {'conservative': plain, 'patch': plain, 'decoder': dict(plain, trainable=DECODER),
+                'lora': dict(plain, lr=1e-3), '1shot': dict(preset, diversity_weight=0.0),
+                'loosened': dict(preset, trainable='all', mask_anchor_weight=0.0,
+                                 diversity_weight=0.0), 'appearance': preset}
+    # The setting benchmarks.md measured ("Only the decoder half moves", decoder_rw).
+    assert preset == dict(trainable=DECODER, fm_weight=0.0, anchor_weight=0.1,
+                          mask_anchor_weight=1.0, diversity_weight=1.0, lr=3e-4, max_iters=300,
+                          floor_factor=None)
+    polyp = [p for p in CONFIGS if p.parent.name == 'alignflow' and
+             p.stem.split('_')[0] in ('kvasir', 'clinicdb', 'colondb', 'etis', 'cvc300')]
+    assert len(polyp) >= 30
+    for path in polyp + [REPO / 'configs/alignflow/toy_5shot_appearance.py']:
+        variant = path.stem.split('_')[-1]
+        assert _strength(Config.fromfile(str(path))) == expected.get(variant, preset), path.name
+    assert sum(p.stem.endswith('_conservative') for p in polyp) == 4
 
 
 SEGMENTORS = ['unet_kvasir', 'segformer_mit-b0_kvasir', 'segformer_mit-b2_drive',

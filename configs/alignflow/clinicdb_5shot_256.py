@@ -1,25 +1,7 @@
-# clinicdb_5shot.py at 256 px on flow_unet_base, from the stage 1 of polyp_stage1_256.py (GPU):
-#   python tools/train.py configs/alignflow/clinicdb_5shot_256.py --amp
-# Resolution variants compose the same-resolution bases (a text config cannot re-resolve the
-# pipelines of the 64-px one) and repeat clinicdb_5shot.py's few lines.
-_base_ = [
-    '../_base_/models/alignment_flow_unet_base.py',
-    '../_base_/datasets/polyp_256.py',
-    '../_base_/schedules/alignment_adamw.py',
-    '../_base_/default_runtime.py',
-]
-reference_split = dict(folder='data/CVC-ClinicDB', k=5, seed=0, num_heldout=100)
-model = dict(stage1_checkpoint='work_dirs/polyp_stage1_256/iter_20000.pth',
-             stage1_config='configs/alignflow/polyp_stage1_256.py',
-             reference_size={{_base_.img_size}})
-train_dataloader = dict(batch_size=8)
-val_dataloader = dict(dataset=dict(indices=64))
-test_dataloader = val_dataloader
-val_evaluator = dict(
-    _delete_=True,
-    type='GenerationMetric',
-    real=None,
-    feature_space='randomconv',
-    measures=('kid', 'mmd', 'c2st'),
-    c2st_source=None)  # None: the source = the images of train_dataloader.dataset
-test_evaluator = val_evaluator
+# clinicdb_5shot.py at 256 px on flow_unet_base, from the stage 1 of polyp_stage1_256.py
+# (GPU; run with --amp): clinicdb_5shot_256_conservative.py with the appearance preset.
+_base_ = ['./clinicdb_5shot_256_conservative.py', '../_base_/presets/alignment_appearance.py']
+model = {{_base_.appearance.model}}
+optim_wrapper = {{_base_.appearance.optim_wrapper}}
+train_cfg = {{_base_.appearance.train_cfg}}
+custom_hooks = {{_base_.appearance.custom_hooks}}

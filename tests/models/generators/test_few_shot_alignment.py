@@ -266,7 +266,8 @@ def test_checkpoints_leave_out_the_rebuilt_anchor_and_reward(stage1_checkpoint, 
 
 @pytest.mark.parametrize('name', ['toy_5shot_lora', 'toy_5shot_decoder', 'clinicdb_5shot_lora',
                                   'clinicdb_5shot_decoder', 'clinicdb_5shot_32_lora',
-                                  'clinicdb_5shot_32_decoder'])
+                                  'clinicdb_5shot_32_decoder', 'clinicdb_5shot',
+                                  'clinicdb_5shot_32', 'toy_5shot_appearance'])
 def test_preset_configs_build(stage1_checkpoint, target_folder, name):
     cfg = Config.fromfile(CONFIGS / f'{name}.py')
     cfg.model.generator.velocity_net.update(NET)
@@ -286,6 +287,9 @@ def test_preset_configs_build(stage1_checkpoint, target_folder, name):
         assert all(n.startswith(('velocity_net.output_blocks.', 'velocity_net.out_'))
                    for n in trainable)
         assert 'velocity_net.out_conv.weight' in trainable
+    # The appearance preset (the polyp default) also guards the batch's spread.
+    appearance = ('clinicdb_5shot', 'clinicdb_5shot_32', 'toy_5shot_appearance')
+    assert (model.reward.diversity_weight > 0) == (name in appearance)
 
 
 @pytest.mark.parametrize('lora', [None, LORA])
