@@ -1,7 +1,10 @@
 # The paper's protocol at a CPU-sized resolution: Kvasir-SEG as the source hospital, CVC-ClinicDB
 # as the target; real-only vs + stage-1 synthesis vs + aligned synthesis (5 references, three
 # draws, seed i with draw i), U-Net and SegFormer-B0 at 64 px, three seeds each; segmentors
-# tested on 100 held-out ClinicDB images (never the references). Figures: docs/benchmarks.md.
+# tested on 100 held-out ClinicDB images (never the references). Figures: docs/benchmarks.md
+# (measured with the previous default: targets.0.alignment.config=
+# configs/alignflow/clinicdb_5shot_conservative.py repeats them; this file aligns with the
+# current default, clinicdb_5shot.py).
 #   python tools/benchmark.py configs/benchmark/kvasir_to_clinicdb_64.py --cfg-options \
 #       source.data_root=data/Kvasir-SEG targets.0.folder=data/CVC-ClinicDB
 work_dir = 'work_dirs/benchmark/kvasir_to_clinicdb_64'
