@@ -1,6 +1,11 @@
 """The sweep tool's reading and tabulation of logged validation scalars (no training)."""
 import importlib.util
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -152,3 +157,32 @@ def test_look_table_reads_n_a_for_a_stage1_that_finds_nothing_on_target_masks():
     run = dict(adherence_real_source=0.5, adherence_real_target=0.35, adherence_stage1=0.55,
                adherence_target_stage1=0.0, adherence_target=0.3, adherence_look_matched=None)
     assert sweep.look_table({'5': [run]}).splitlines()[-1].endswith('| 0.300 | n/a | n/a |')
+
+
+def test_a_killed_sweep_takes_its_running_child_with_it(tmp_path):
+    """``kill PID`` of the sweep must not leave the training run it waits for going."""
+    child_pid = tmp_path / 'child.pid'
+    script = tmp_path / 'sweep_like.py'
+    script.write_text(
+        'import importlib.util, subprocess, sys\n'
+        f'spec = importlib.util.spec_from_file_location("s", {str(SPEC.origin)!r})\n'
+        'sweep = importlib.util.module_from_spec(spec); spec.loader.exec_module(sweep)\n'
+        'sweep.stop_children_on_sigterm()\n'
+        'subprocess.call([sys.executable, "-c", "import os, time; '
+        f'open({str(child_pid)!r}, \'w\').write(str(os.getpid())); time.sleep(120)"])\n')
+    parent = subprocess.Popen([sys.executable, str(script)])
+    deadline = time.monotonic() + 120
+    while not (child_pid.exists() and child_pid.read_text()):
+        assert parent.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=30) == 128 + signal.SIGTERM
+    pid = int(child_pid.read_text())
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail(f'the child {pid} outlived the sweep')

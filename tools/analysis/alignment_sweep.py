@@ -25,6 +25,7 @@ against the real pairs of the look it has), the bound for a model whose look is 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -103,6 +104,16 @@ def check_final_validation(work_dir: Path, records: List[dict]) -> None:
         raise RuntimeError(f'{work_dir}: the last checkpoint is iteration {last} but the last '
                            f"validation is of step {records[-1]['step']} (was the run cut "
                            'during its final validation?); delete the folder to rerun it')
+
+
+def stop_children_on_sigterm() -> None:
+    """Make SIGTERM (``kill PID``) end the sweep as Ctrl-C does: ``subprocess.call`` kills the
+    training or painting run it waits for when its wait is interrupted by an exception, while
+    the default SIGTERM action would end the sweep alone and leave that run going (two torch
+    jobs on one machine, and a second sweep resuming into a folder still being written)."""
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def train(config: str, work_dir: Path, overrides: List[str]) -> None:
@@ -338,4 +349,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+    stop_children_on_sigterm()
     main()
