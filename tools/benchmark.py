@@ -6,14 +6,17 @@
 
 Every step (stage 1, stage 2 per reference draw, synthetic sets, segmentor runs) is a named
 artefact in the work dir (see ``alignflow.apis.benchmark``): an interrupted protocol resumes
-where it stopped, a finished one prints its table at once. ``--dry-run`` checks the protocol
-and lists the segmentor runs without training anything.
+where it stopped, a finished one prints its table at once. A work dir whose finished steps
+were made with other settings (a changed config, default or override) is refused with the list
+of them. ``--dry-run`` checks the protocol and the work dir and lists the segmentor runs
+without training anything.
 """
 import argparse
 import os
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.apis.benchmark import Protocol, check_protocol, results_table, seg_runs
+from alignflow.apis.benchmark import (Protocol, StaleArtefactError, check_protocol,
+                                      results_table, seg_runs)
 from mmengine.config import Config, DictAction
 from mmengine.dist import get_dist_info
 
@@ -47,13 +50,19 @@ def main(argv=None):
         check_protocol(protocol)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f'benchmark: {args.protocol}: {err}')
+    steps = Protocol(protocol, work_dir, args.launcher)
+    try:
+        steps.check_finished_steps()
+    except StaleArtefactError as err:
+        raise SystemExit(f'benchmark: {args.protocol}: {work_dir}: {err}')
     if args.dry_run:
         runs = seg_runs(protocol)
-        print(f'{args.protocol}: valid; {len(runs)} segmentor runs in {work_dir}:')
+        print(f'{args.protocol}: valid; {len(runs)} segmentor runs in {work_dir} (its '
+              'finished steps match the protocol):')
         for run in runs:
             print(f'  {run.target} {run.segmentor} {run.arm_dir} seed {run.seed}')
         return runs
-    records = Protocol(protocol, work_dir, args.launcher).run()
+    records = steps.run()
     if get_dist_info()[0] == 0:
         print('\n' + results_table(records))
         print(f'written {work_dir}/results.csv and {work_dir}/results.md')

@@ -18,7 +18,13 @@ config, shots and reference draws), the arms to compare, segmentors and seeds::
 Segmentors train on the real source pairs (plus a synthetic set for every arm but ``real``)
 and are tested on the target's held-out images (never its references). Work dir layout, each
 step done once its ``artefact.json`` exists (an interrupted training resumes from its last
-checkpoint, an interrupted synthesis from its last pair)::
+checkpoint, an interrupted synthesis from its last pair). A training step records a
+fingerprint of what makes it when it starts (``started.json``) and in its ``artefact.json``
+(its resolved config, without bookkeeping such as the work dir, logging or the number of loader
+workers, and the fingerprints of the steps it is made from); a started or finished step whose
+fingerprint differs from the protocol's (a changed config, default or override) is refused,
+never resumed or reported as this protocol's result (a synthetic set refuses another
+checkpoint on its own, :func:`~alignflow.apis.synthesize.synthesize`)::
 
     stage1/  mask_generator/  synthetic/stage1/
     <target>/heldout.txt  <target>/align_k<shots>_draw<d>/
@@ -28,8 +34,10 @@ checkpoint, an interrupted synthesis from its last pair)::
 """
 import copy
 import csv
+import hashlib
 import io
 import json
+import os
 import os.path as osp
 import time
 from dataclasses import dataclass
@@ -45,10 +53,48 @@ from .reference_split import metric_cfgs
 
 ARMS = ('real', 'stage1', 'aligned', 'aligned_generated_masks')
 ARTEFACT = 'artefact.json'
+STARTED = 'started.json'
 TABLE_METRICS = (('mDice', 'mDice'), ('mIoU', 'mIoU'),
                  ('lesion/dice_per_image', 'lesion Dice (per image)'),
                  ('lesion/iou_per_image', 'lesion IoU (per image)'))
 SYNTHESIS_METRICS = (('kid', 'kd_'), ('mmd', 'mmd'), ('c2st_target_share', 'c2st_target_share'))
+
+
+# Settings that do not change what a run learns or measures (where it writes, how it logs,
+# how many processes load its data): left out of the fingerprint.
+RUN_BOOKKEEPING = ('work_dir', 'visualizer', 'vis_backends', 'launcher', 'resume', 'load_from',
+                   'log_level', 'log_processor', 'env_cfg', 'default_hooks')
+LOADER_BOOKKEEPING = ('num_workers', 'persistent_workers', 'pin_memory')
+
+
+class StaleArtefactError(RuntimeError):
+    """Finished steps of the work dir (``steps``, their folders) were made with other settings
+    than the protocol's."""
+
+    def __init__(self, message: str, steps: Sequence[Path]):
+        super().__init__(message)
+        self.steps = list(steps)
+
+
+def fingerprint(settings) -> str:
+    """16 hex digits of the sha256 of JSON-able ``settings`` (blind to key order, and to
+    tuple against list, as a config read back from its dump is)."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def training_settings(cfg: Config) -> dict:
+    """The resolved config of a run without its bookkeeping (:data:`RUN_BOOKKEEPING`, and
+    :data:`LOADER_BOOKKEEPING` in every ``*_dataloader``): what decides its checkpoints and
+    metrics."""
+    settings = {}
+    for key, value in cfg.to_dict().items():
+        if key in RUN_BOOKKEEPING:
+            continue
+        if key.endswith('_dataloader') and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k not in LOADER_BOOKKEEPING}
+        settings[key] = value
+    return settings
 
 
 @dataclass(frozen=True)
@@ -156,6 +202,7 @@ class Protocol:
         self.work_dir = Path(work_dir)
         self.launcher = launcher
         self.log = log
+        self._fingerprints: Dict[tuple, str] = {}
 
     @property
     def rank(self) -> int:
@@ -166,11 +213,132 @@ class Protocol:
         path = step_dir / ARTEFACT
         return json.loads(path.read_text()) if path.is_file() else None
 
-    def _finish(self, step_dir: Path, record: dict) -> dict:
+    def _stale_error(self, steps: Sequence[Path]) -> StaleArtefactError:
+        names = ', '.join(str(p) for p in steps)
+        return StaleArtefactError(
+            f'{len(steps)} started or finished step(s) were made with other settings than '
+            f'this protocol asks for now (a changed config, default or override, or an '
+            f'AlignFlow that did not record them): {names}. Their results would be reported '
+            f'as this protocol\'s. Delete every folder listed (later steps were made from '
+            f'earlier ones) and run again, or give the protocol a new --work-dir.', steps)
+
+    def _is_stale(self, step_dir: Path, key: tuple) -> bool:
+        """Whether ``step_dir`` holds work (finished, or a training started) made from other
+        settings than the protocol's; work without a fingerprint counts as other settings."""
+        done = self._done(step_dir)
+        if done is not None:
+            recorded = done.get('fingerprint')
+        elif (step_dir / STARTED).is_file():
+            recorded = json.loads((step_dir / STARTED).read_text()).get('fingerprint')
+        elif (step_dir / 'last_checkpoint').is_file():
+            recorded = None  # a training started by an AlignFlow that did not record it
+        else:
+            return False
+        return recorded != self.fingerprint(key)
+
+    def _reuse(self, step_dir: Path, key: tuple) -> Optional[dict]:
+        """The artefact of a finished step, None for one still to make or finish; refuses work
+        made from other settings (:class:`StaleArtefactError`)."""
+        if self._is_stale(step_dir, key):
+            raise self._stale_error([step_dir])
+        return self._done(step_dir)
+
+    def _start(self, step_dir: Path, key: tuple) -> None:
+        """Record what a training is made from before it writes its first checkpoint."""
+        if self.rank == 0:
+            write_text_atomic(json.dumps(dict(fingerprint=self.fingerprint(key))),
+                              step_dir / STARTED)
+        barrier()
+
+    def _finish(self, step_dir: Path, key: tuple, record: dict) -> dict:
+        record = dict(record, fingerprint=self.fingerprint(key))
         if self.rank == 0:
             write_text_atomic(json.dumps(record, indent=2), step_dir / ARTEFACT)
         barrier()
         return record
+
+    # -- fingerprints: what each step is made from -----------------------------------------
+    def fingerprint(self, key: tuple) -> str:
+        """The fingerprint of the step ``key`` as this protocol would make it:
+        ``(name,)`` for ``stage1``/``mask_generator``, ``('align', target, draw)``,
+        ``('synthetic', arm, target, draw)`` or ``('segment', SegRun)``. It folds in the
+        fingerprints of the steps the step is made from, so a change upstream reaches every
+        step made from it."""
+        if key not in self._fingerprints:
+            self._fingerprints[key] = fingerprint(self._portable(self._step_settings(key)))
+        return self._fingerprints[key]
+
+    def _portable(self, value):
+        """``value`` with every path inside the work dir written from the work dir's root
+        (``<work_dir>/...``), so that a moved work dir keeps its fingerprints."""
+        if isinstance(value, dict):
+            return {k: self._portable(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._portable(v) for v in value]
+        if isinstance(value, str):
+            for root in (str(self.work_dir.resolve()), str(self.work_dir)):
+                if value == root or value.startswith(root + os.sep):
+                    return '<work_dir>' + value[len(root):]
+        return value
+
+    def _step_settings(self, key: tuple) -> dict:
+        kind = key[0]
+        if kind in ('stage1', 'mask_generator'):
+            spec = self.protocol[kind]
+            if spec.get('checkpoint'):
+                from alignflow.apis.synthesize import file_sha256
+                return dict(checkpoint_sha256=file_sha256(spec.checkpoint))
+            return training_settings(self._source_generator_cfg(kind))
+        if kind == 'align':
+            target = self._target(key[1])
+            # The stage-1 checkpoint by what made it (its path is the same for any stage 1).
+            stage1 = 'stage1 ' + self.fingerprint(('stage1',))
+            return training_settings(self._align_cfg(target, key[2], stage1))
+        if kind == 'synthetic':
+            arm, name, draw = key[1:]
+            image = (('stage1',) if arm == 'stage1' else ('align', name, draw))
+            masks = ('mask_generator',) if arm == 'aligned_generated_masks' else None
+            return dict(arm=arm, source=self.protocol.source.to_dict(),
+                        synthesis=dict(self.protocol.get('synthesis', {})),
+                        image=self.fingerprint(image),
+                        masks=masks and self.fingerprint(masks))
+        run = key[1]
+        synthetic = (None if run.arm == 'real' else
+                     self.fingerprint(self._synthetic_key(run.arm, run.target, run.draw)))
+        # The held-out stems are heldout.txt's (a fixed path): fold in what decides them.
+        return dict(run=training_settings(self._segment_cfg(run)), synthetic=synthetic,
+                    heldout=self._heldout_spec(self._target(run.target)))
+
+    def _step_dirs(self, run: SegRun) -> List[tuple]:
+        """(folder, key) of a segmentor run and of every step it is made from."""
+        target = self._target(run.target)
+        steps = [(self._segment_dir(run), ('segment', run))]
+        if run.arm == 'stage1':
+            steps += [(self._synthetic_dir('stage1', target, None),
+                       self._synthetic_key('stage1', None, None)),
+                      (self.work_dir / 'stage1', ('stage1',))]
+        elif run.arm != 'real':
+            steps += [(self._synthetic_dir(run.arm, target, run.draw),
+                       self._synthetic_key(run.arm, run.target, run.draw)),
+                      (self._align_dir(target, run.draw), ('align', run.target, run.draw)),
+                      (self.work_dir / 'stage1', ('stage1',))]
+            if run.arm == 'aligned_generated_masks':
+                steps.append((self.work_dir / 'mask_generator', ('mask_generator',)))
+        return steps
+
+    def check_finished_steps(self) -> None:
+        """Refuse the work dir at once if any started or finished step of the protocol was made
+        from other settings, naming all of them (:class:`StaleArtefactError`)."""
+        stale = []
+        for run in seg_runs(self.protocol):
+            for step_dir, key in self._step_dirs(run):
+                if key[0] in ('stage1', 'mask_generator') and \
+                        self.protocol[key[0]].get('checkpoint'):
+                    continue  # given by the protocol: nothing in the work dir
+                if step_dir not in stale and self._is_stale(step_dir, key):
+                    stale.append(step_dir)
+        if stale:
+            raise self._stale_error(stale)
 
     # -- training --------------------------------------------------------------------------
     def _config(self, path: str, work_dir: Path, cfg_options: Optional[dict]) -> Config:
@@ -181,6 +349,9 @@ class Protocol:
         # One visualizer per run (mmengine keeps instances by name across runners).
         cfg.visualizer = dict(cfg.get('visualizer', {}), name=f'visualizer_{work_dir}')
         return cfg
+
+    def _target(self, name: str) -> Config:
+        return next(t for t in self.protocol.targets if t.name == name)
 
     def _source_dataset(self, dataset: dict) -> dict:
         """The protocol's source pairs in place of a config's dataset (its pipeline and
@@ -213,6 +384,12 @@ class Protocol:
     def _last_checkpoint(work_dir: Path) -> str:
         return (work_dir / 'last_checkpoint').read_text().strip()
 
+    def _source_generator_cfg(self, name: str) -> Config:
+        spec = self.protocol[name]
+        cfg = self._config(spec.config, self.work_dir / name, spec.get('cfg_options'))
+        self._point_at_source(cfg)
+        return cfg
+
     def _source_generator(self, name: str) -> str:
         """The checkpoint of a generator trained on the source pairs (``stage1`` or
         ``mask_generator``): the protocol's own ``checkpoint``, else trained once in
@@ -221,14 +398,13 @@ class Protocol:
         if spec.get('checkpoint'):
             return spec.checkpoint
         step = self.work_dir / name
-        done = self._done(step)
+        done = self._reuse(step, (name,))
         if done is None:
             self.log(f'[{name}] training {spec.config} in {step}')
-            cfg = self._config(spec.config, step, spec.get('cfg_options'))
-            self._point_at_source(cfg)
-            self._train(cfg)
-            done = self._finish(step, dict(checkpoint=self._last_checkpoint(step),
-                                           config=spec.config))
+            self._start(step, (name,))
+            self._train(self._source_generator_cfg(name))
+            done = self._finish(step, (name,), dict(checkpoint=self._last_checkpoint(step),
+                                                    config=spec.config))
         return done['checkpoint']
 
     def stage1(self) -> str:
@@ -243,33 +419,49 @@ class Protocol:
                 'reference_split.seed': draw,
                 'reference_split.num_heldout': target.get('num_heldout', 100)}
 
+    def _heldout_path(self, target: Config) -> Path:
+        return self.work_dir / target.name / 'heldout.txt'
+
+    @staticmethod
+    def _heldout_spec(target: Config) -> dict:
+        return dict(folder=target.folder, num_heldout=target.get('num_heldout', 100))
+
     def heldout(self, target: Config) -> Path:
         """``<target>/heldout.txt``: the stems of the target images the segmentors are tested
-        on (the split's held-out set, the same for every draw; never a reference)."""
+        on (the split's held-out set, the same for every draw; never a reference), rewritten
+        when the target's folder or ``num_heldout`` changed."""
         from alignflow.datasets.references import build_reference_split
-        path = self.work_dir / target.name / 'heldout.txt'
-        if not path.is_file():
-            split = build_reference_split(folder=target.folder, k=target.get('shots', 5),
-                                          seed=0, num_heldout=target.get('num_heldout', 100))
-            if self.rank == 0:
-                write_text_atomic(''.join(f'{p.stem}\n' for p in split.heldout), path)
-            barrier()
+        path = self._heldout_path(target)
+        split = build_reference_split(k=target.get('shots', 5), seed=0,
+                                      **self._heldout_spec(target))
+        text = ''.join(f'{p.stem}\n' for p in split.heldout)
+        if self.rank == 0 and (not path.is_file() or path.read_text() != text):
+            write_text_atomic(text, path)
+        barrier()
         return path
 
+    def _align_dir(self, target: Config, draw: int) -> Path:
+        return self.work_dir / target.name / f'align_k{target.get("shots", 5)}_draw{draw}'
+
+    def _align_cfg(self, target: Config, draw: int, stage1_checkpoint: str) -> Config:
+        options = dict(target.alignment.get('cfg_options') or {})
+        options.update(self._split_options(target, draw))
+        options['model.stage1_checkpoint'] = stage1_checkpoint
+        options['model.stage1_config'] = self.protocol.stage1.config
+        cfg = self._config(target.alignment.config, self._align_dir(target, draw), options)
+        self._point_at_source(cfg)
+        return cfg
+
     def align(self, target: Config, draw: int) -> str:
-        step = self.work_dir / target.name / f'align_k{target.get("shots", 5)}_draw{draw}'
-        done = self._done(step)
+        step, key = self._align_dir(target, draw), ('align', target.name, draw)
+        done = self._reuse(step, key)
         if done is None:
             self.log(f'[stage 2] {target.name}, draw {draw}, in {step}')
-            options = dict(target.alignment.get('cfg_options') or {})
-            options.update(self._split_options(target, draw))
-            options['model.stage1_checkpoint'] = self.stage1()
-            options['model.stage1_config'] = self.protocol.stage1.config
-            cfg = self._config(target.alignment.config, step, options)
-            self._point_at_source(cfg)
-            self._train(cfg)
-            done = self._finish(step, dict(checkpoint=self._last_checkpoint(step),
-                                           config=target.alignment.config, draw=draw))
+            checkpoint = self.stage1()
+            self._start(step, key)
+            self._train(self._align_cfg(target, draw, checkpoint))
+            done = self._finish(step, key, dict(checkpoint=self._last_checkpoint(step),
+                                                config=target.alignment.config, draw=draw))
         return done['checkpoint']
 
     # -- synthesis -------------------------------------------------------------------------
@@ -279,17 +471,26 @@ class Protocol:
         ratio = self.protocol.get('synthesis', {}).get('synthetic_ratio', 1.0)
         return max(1, round(ratio * len(real)))
 
+    def _synthetic_dir(self, arm: str, target: Optional[Config], draw: Optional[int]) -> Path:
+        if arm == 'stage1':
+            return self.work_dir / 'synthetic' / 'stage1'
+        return (self.work_dir / target.name / 'synthetic' /
+                f'{arm}_k{target.get("shots", 5)}_draw{draw}')
+
+    @staticmethod
+    def _synthetic_key(arm: str, target: Optional[str], draw: Optional[int]) -> tuple:
+        """The stage-1 set is one for every target."""
+        return ('synthetic', 'stage1', None, None) if arm == 'stage1' else \
+            ('synthetic', arm, target, draw)
+
     def synthetic_set(self, arm: str, target: Optional[Config], draw: Optional[int]) -> Path:
         """The folder of one arm's synthetic pairs (made once)."""
         from alignflow.apis.generators import load_image_generator, load_mask_generator
         from alignflow.apis.synthesize import (DatasetMasks, GeneratedMasks,
                                                SynthesisSettings, file_sha256, synthesize)
-        if arm == 'stage1':
-            out = self.work_dir / 'synthetic' / 'stage1'
-        else:
-            out = (self.work_dir / target.name / 'synthetic' /
-                   f'{arm}_k{target.get("shots", 5)}_draw{draw}')
-        if self._done(out) is not None:
+        out = self._synthetic_dir(arm, target, draw)
+        key = self._synthetic_key(arm, target.name if target else None, draw)
+        if self._reuse(out, key) is not None:
             return out
         settings_cfg = dict(self.protocol.get('synthesis', {}))
         if arm == 'stage1':
@@ -323,20 +524,25 @@ class Protocol:
                           image_checkpoint=osp.abspath(checkpoint),
                           image_checkpoint_sha256=file_sha256(checkpoint))
         synthesize(str(out), generator, masks, settings, provenance, progress=False)
-        self._finish(out, dict(arm=arm, checkpoint=checkpoint, num=settings.num))
+        self._finish(out, key, dict(arm=arm, checkpoint=checkpoint, num=settings.num))
         return out
 
     def distances(self, synthetic: Path, target: Config) -> Dict[str, float]:
         """KID/MMD (``distances.feature_space``, random-CNN by default) and the C2ST share of
-        a synthetic set against the target's held-out images, cached in ``distances.json``."""
+        a synthetic set against the target's held-out images, cached in
+        ``distances_<target>.json`` (recomputed when the set or ``distances`` changed)."""
         from alignflow.datasets.references import list_images, load_images
         from alignflow.evaluation import (FeatureCache, build_feature_space,
                                           compute_generation_metrics, extract_features)
         from alignflow.evaluation.c2st import C2ST
+        spec = self.protocol.get('distances', {})
+        made_from = fingerprint(dict(distances=dict(spec), target=self._heldout_spec(target),
+                                     synthetic=(self._done(synthetic) or {}).get('fingerprint')))
         cache = synthetic / f'distances_{target.name}.json'
         if cache.is_file():
-            return json.loads(cache.read_text())
-        spec = self.protocol.get('distances', {})
+            cached = json.loads(cache.read_text())
+            if cached.get('fingerprint') == made_from:
+                return cached['metrics']
         space = spec.get('feature_space', 'randomconv')
         fake = list_images(synthetic, 'synthetic set', 'the protocol')
         stems = set(self.heldout(target).read_text().split())
@@ -355,33 +561,48 @@ class Protocol:
         results.update(test.report(load_images(fake, size, 'synthetic images')))
         results = {k: float(v) for k, v in results.items() if isinstance(v, (int, float))}
         if self.rank == 0:
-            write_text_atomic(json.dumps(results, indent=2), cache)
+            write_text_atomic(json.dumps(dict(fingerprint=made_from, metrics=results),
+                                         indent=2), cache)
         barrier()
         return results
 
     # -- segmentors ------------------------------------------------------------------------
-    def segment(self, run: SegRun) -> dict:
-        target = next(t for t in self.protocol.targets if t.name == run.target)
-        seg = next(s for s in self.protocol.segmentors if s.name == run.segmentor)
-        step = (self.work_dir / run.target / 'seg' / run.segmentor / run.arm_dir /
+    def _segment_dir(self, run: SegRun) -> Path:
+        return (self.work_dir / run.target / 'seg' / run.segmentor / run.arm_dir /
                 f'seed{run.seed}')
-        done = self._done(step)
-        if done is not None:
-            return done
-        synthetic = None if run.arm == 'real' else self.synthetic_set(run.arm, target, run.draw)
-        heldout = self.heldout(target)
-        self.log(f'[segmentor] {run.segmentor} {run.arm_dir} seed {run.seed} in {step}')
-        cfg = self._config(seg.config, step, seg.get('cfg_options'))
+
+    def _segment_cfg(self, run: SegRun) -> Config:
+        target = self._target(run.target)
+        seg = next(s for s in self.protocol.segmentors if s.name == run.segmentor)
+        cfg = self._config(seg.config, self._segment_dir(run), seg.get('cfg_options'))
         cfg.train_dataloader.dataset = self._source_dataset(cfg.train_dataloader.dataset)
         cfg.randomness = dict(cfg.get('randomness', {}), seed=run.seed)
-        if synthetic is not None:
+        if run.arm != 'real':
             ratio = self.protocol.get('synthesis', {}).get('synthetic_ratio', 1.0)
+            synthetic = self._synthetic_dir(run.arm, target, run.draw)
             cfg.synthetic_mix = dict(data_root=str(synthetic), synthetic_ratio=ratio,
                                      seed=run.seed)
         cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
         cfg.test_dataloader.dataset.data_root = target.folder
-        cfg.test_dataloader.dataset.ann_file = str(heldout.resolve())
-        runner = self._train(cfg)
+        cfg.test_dataloader.dataset.ann_file = str(self._heldout_path(target).resolve())
+        return cfg
+
+    def segment(self, run: SegRun) -> dict:
+        step, key = self._segment_dir(run), ('segment', run)
+        target = self._target(run.target)
+        done = self._reuse(step, key)
+        if done is not None:
+            synthetic = self._synthetic_dir(run.arm, target, run.draw)
+            if run.arm != 'real' and self._done(synthetic) is not None:
+                # The distances follow the protocol's `distances` (cached, not retrained for).
+                done = dict(done, **{f'synthesis/{k}': v for k, v in
+                                     self.distances(synthetic, target).items()})
+            return done
+        synthetic = None if run.arm == 'real' else self.synthetic_set(run.arm, target, run.draw)
+        self.heldout(target)
+        self.log(f'[segmentor] {run.segmentor} {run.arm_dir} seed {run.seed} in {step}')
+        self._start(step, key)
+        runner = self._train(self._segment_cfg(run))
         metrics = {k: float(v) for k, v in runner.test().items()
                    if isinstance(v, (int, float, np.floating))}
         record = dict(target=run.target, segmentor=run.segmentor, arm=run.arm, draw=run.draw,
@@ -389,11 +610,13 @@ class Protocol:
         if synthetic is not None:
             record.update({f'synthesis/{k}': v for k, v in
                            self.distances(synthetic, target).items()})
-        return self._finish(step, record)
+        return self._finish(step, key, record)
 
     # -- the whole protocol ----------------------------------------------------------------
     def run(self) -> List[dict]:
-        """Every segmentor run (each made once), then ``results.csv`` and ``results.md``."""
+        """Every segmentor run (each made once), then ``results.csv`` and ``results.md``.
+        Checks every finished step against the protocol first (:meth:`check_finished_steps`)."""
+        self.check_finished_steps()
         records = [self.segment(run) for run in seg_runs(self.protocol)]
         if self.rank == 0:
             write_text_atomic(results_csv(records), self.work_dir / 'results.csv')
@@ -405,7 +628,8 @@ class Protocol:
 def results_csv(records: Sequence[dict]) -> str:
     """One row per segmentor run, every metric it recorded as a column."""
     columns = ['target', 'segmentor', 'arm', 'draw', 'seed']
-    columns += sorted({k for r in records for k in r} - set(columns) - {'checkpoint'})
+    columns += sorted({k for r in records for k in r} - set(columns) -
+                      {'checkpoint', 'fingerprint'})
     out = io.StringIO()
     writer = csv.DictWriter(out, columns, extrasaction='ignore', lineterminator='\n')
     writer.writeheader()

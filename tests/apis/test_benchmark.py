@@ -1,13 +1,16 @@
 """The benchmark protocol: its checks, every arm end to end on toy data, and resuming."""
+import copy
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from mmengine.config import Config
 
 from alignflow.apis import benchmark
-from alignflow.apis.benchmark import Protocol, check_protocol, results_table, seg_runs
+from alignflow.apis.benchmark import (Protocol, StaleArtefactError, check_protocol,
+                                      results_table, seg_runs)
 from alignflow.datasets import write_toy_dataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,8 +86,8 @@ def test_the_shipped_protocols_are_valid(folders):
         assert seg_runs(protocol), path
 
 
-def test_every_arm_end_to_end_then_resume_after_an_interruption(folders, tmp_path,
-                                                                monkeypatch):
+def test_every_arm_end_to_end_then_resume_then_reuse_only_what_matches(
+        folders, tmp_path, monkeypatch):
     source, target = folders
     protocol = toy_protocol(source, target)
     trained = []
@@ -136,6 +139,65 @@ def test_every_arm_end_to_end_then_resume_after_an_interruption(folders, tmp_pat
     trained.clear()
     again = Protocol(protocol, str(tmp_path), log=lambda line: None).run()
     assert again == records and trained == []  # a finished protocol re-reads its table
+    check_reuse_against_the_settings(protocol, tmp_path, records, trained)
+
+
+def check_reuse_against_the_settings(protocol, work_dir, records, trained):
+    """A finished work dir is re-read under bookkeeping changes and from a new place, and
+    recomputes only its distances under a changed `distances`; it is refused, naming every
+    step made from the change, under a changed setting (of a step, or of one it is made from),
+    for an interrupted training of other settings, and for work without a fingerprint."""
+    def steps(protocol, root=work_dir):
+        return Protocol(protocol, str(root), log=lambda line: None)
+
+    def stale_steps(protocol):
+        with pytest.raises(StaleArtefactError, match='Delete every folder listed') as stale:
+            steps(protocol).run()
+        assert all(str(p) in str(stale.value) for p in stale.value.steps) and trained == []
+        return sorted(p.relative_to(work_dir).as_posix() for p in stale.value.steps)
+
+    bookkeeping = copy.deepcopy(protocol)
+    bookkeeping.segmentors[0].cfg_options['train_dataloader.num_workers'] = 1
+    bookkeeping.targets[0].alignment.cfg_options['default_hooks.checkpoint.interval'] = 1
+    assert steps(bookkeeping).run() == records and trained == []
+    moved = work_dir.parent / f'{work_dir.name}_moved'
+    shutil.copytree(work_dir, moved)
+    assert steps(protocol, moved).run() == records and trained == []
+
+    distances = work_dir / 'toy_target/synthetic/aligned_k3_draw0/distances_toy_target.json'
+    cached = distances.stat().st_mtime_ns
+    other_distances = copy.deepcopy(protocol)
+    other_distances.distances.c2st_steps = 6
+    again = steps(other_distances).run()
+    assert trained == [] and distances.stat().st_mtime_ns != cached
+    assert [{k: v for k, v in r.items() if not k.startswith('synthesis/')} for r in again] == \
+        [{k: v for k, v in r.items() if not k.startswith('synthesis/')} for r in records]
+
+    aligned = ['toy_target/align_k3_draw0',
+               'toy_target/seg/unet/aligned_draw0/seed0',
+               'toy_target/seg/unet/aligned_generated_masks_draw0/seed0',
+               'toy_target/synthetic/aligned_generated_masks_k3_draw0',
+               'toy_target/synthetic/aligned_k3_draw0']
+    changed = copy.deepcopy(protocol)
+    changed.targets[0].alignment.cfg_options['optim_wrapper.optimizer.lr'] = 1e-3
+    assert stale_steps(changed) == aligned
+    stage1_changed = copy.deepcopy(protocol)
+    stage1_changed.stage1.cfg_options['optim_wrapper.optimizer.lr'] = 1e-3
+    assert stale_steps(stage1_changed) == sorted(
+        aligned + ['stage1', 'synthetic/stage1', 'toy_target/seg/unet/stage1/seed0'])
+
+    (work_dir / 'toy_target/align_k3_draw0' / 'artefact.json').unlink()  # as if interrupted
+    with pytest.raises(StaleArtefactError, match='align_k3_draw0'):
+        steps(changed).align(changed.targets[0], 0)  # not resumed under the new settings
+    assert trained == []
+
+    artefact = work_dir / 'stage1' / 'artefact.json'
+    record = json.loads(artefact.read_text())
+    del record['fingerprint']
+    artefact.write_text(json.dumps(record))
+    with pytest.raises(StaleArtefactError, match='did not record') as legacy:
+        steps(protocol).run()
+    assert legacy.value.steps == [work_dir / 'stage1'] and trained == []
 
 
 def test_the_table_gives_mean_and_spread_over_runs():
