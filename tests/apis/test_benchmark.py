@@ -182,7 +182,7 @@ def check_reuse_against_the_settings(protocol, work_dir, records, trained):
     changed.targets[0].alignment.cfg_options['optim_wrapper.optimizer.lr'] = 1e-3
     assert stale_steps(changed) == aligned
     stage1_changed = copy.deepcopy(protocol)
-    stage1_changed.stage1.cfg_options['optim_wrapper.optimizer.lr'] = 1e-3
+    stage1_changed.stage1.cfg_options['optim_wrapper.optimizer.lr'] = 3e-3  # toy: 1e-3
     assert stale_steps(stage1_changed) == sorted(
         aligned + ['stage1', 'synthetic/stage1', 'toy_target/seg/unet/stage1/seed0'])
 
