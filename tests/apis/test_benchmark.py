@@ -211,3 +211,29 @@ def test_the_table_gives_mean_and_spread_over_runs():
     row = results_table(records).splitlines()[2]
     assert row.startswith('| t | s | aligned | 2 | 72.00 ± 2.83 | 62.00 ± 2.83 | 72.00 ± 2.83')
     assert '0.0100 ± 0.0000' in row and '25.0 ± 0.0' in row and '| – |' in row
+
+
+def test_fingerprints_follow_the_heldout_split_and_a_given_checkpoint(folders, tmp_path):
+    """heldout.txt is rewritten when num_heldout changes and the segmentor runs tested on it
+    change fingerprint; a stage-1 checkpoint given by the protocol counts by its bytes."""
+    source, target = folders
+    checkpoint = tmp_path / 'stage1.pth'
+    checkpoint.write_bytes(b'weights a')
+    protocol = toy_protocol(source, target, **{'stage1.checkpoint': str(checkpoint)})
+    run = next(r for r in seg_runs(protocol) if r.arm == 'real')
+    steps = Protocol(protocol, str(tmp_path / 'work'), log=lambda line: None)
+    heldout = steps.heldout(protocol.targets[0]).read_text().split()
+    assert len(heldout) == 6
+
+    fewer = copy.deepcopy(protocol)
+    fewer.targets[0].num_heldout = 5
+    other = Protocol(fewer, str(tmp_path / 'work'), log=lambda line: None)
+    assert len(other.heldout(fewer.targets[0]).read_text().split()) == 5
+    assert other.fingerprint(('segment', run)) != steps.fingerprint(('segment', run))
+
+    stage1 = steps.fingerprint(('stage1',))
+    checkpoint.write_bytes(b'weights b')  # retrained into the same path
+    retrained = Protocol(protocol, str(tmp_path / 'work'), log=lambda line: None)
+    assert retrained.fingerprint(('stage1',)) != stage1
+    assert retrained.fingerprint(('align', 'toy_target', 0)) != \
+        steps.fingerprint(('align', 'toy_target', 0))
