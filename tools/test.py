@@ -35,6 +35,10 @@ def main():
                           hint=f'train one with `python tools/train.py {args.config}`')
     cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     cfg.load_from = args.checkpoint
+    # Testing loads weights and never resumes: the config a resumed run leaves in its work
+    # dir says resume=True, which would make the runner read the checkpoint as a training
+    # state (and fail on one that holds weights only).
+    cfg.resume = False
     if args.num_steps is not None:
         # Stage-2 models sample with the generator they fine-tune.
         cfg.model.get('generator', cfg.model).solver.num_steps = args.num_steps

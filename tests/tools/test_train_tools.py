@@ -117,6 +117,17 @@ def test_test_tool_never_writes_into_data_and_never_mixes(trained, tmp_path):
     assert sorted(p.name for p in notes.iterdir()) == ['todo.txt']
 
 
+def test_test_tool_loads_weights_only_even_where_the_config_says_resume(trained, tmp_path):
+    """A resumed run's folder holds its config with resume=True; tools/test.py on it, with a
+    checkpoint that holds weights only (averaged, converted), evaluates those weights."""
+    work_dir, _ = trained
+    weights = tmp_path / 'weights_only.pth'
+    torch.save({'state_dict': checkpoint_weights(work_dir / 'iter_6.pth')[0]}, weights)
+    result = run_tool(['tools/test.py', CONFIG, str(weights)], tmp_path / 'test', ['resume=True'])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'gen/fm_loss' in result.stdout + result.stderr
+
+
 def test_damaged_checkpoints_are_named_with_the_flag_they_came_from(trained, tmp_path):
     work_dir, _ = trained
     good = (work_dir / 'iter_6.pth').read_bytes()
