@@ -5,11 +5,12 @@ an exported generator, the velocity net of a feature extractor, a segmentor's ba
 reads the file through mmengine's public ``CheckpointLoader`` (any scheme mmengine knows:
 local paths, URLs, ...), picks one entry (``state_dict``, ``ema_state_dict``), keeps the keys
 under a prefix with the prefix removed, and loads them strictly, so a file that does not fit
-is named with what is missing, unexpected or of another shape.
+is named with what is missing, unexpected or of another shape. Also the uniform average of
+several checkpoints of one run (:func:`average_checkpoints`), read the same way.
 """
 import os.path as osp
 import zipfile
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import torch
 from mmengine.runner import CheckpointLoader
@@ -139,3 +140,53 @@ def saved_model_type(ckpt: dict) -> Optional[str]:
         return Config.fromstring(text, '.py').get('model', {}).get('type')
     except Exception:  # a config that needs imports or files this process lacks
         return None
+
+
+def average_checkpoints(checkpoints: Sequence[str], state_key: str = 'state_dict') -> dict:
+    """The uniform average of the ``state_key`` weights of several checkpoints of one run.
+
+    A post-hoc stand-in for an EMA of the weights (a "model soup" of one run): a stage-2 run
+    whose look swings from checkpoint to checkpoint ends where its budget happens to stop, and
+    the mean of its last kept checkpoints does not (docs/benchmarks.md). Floating-point tensors
+    are averaged in float64 and cast back; the others (integer buffers such as BN's
+    ``num_batches_tracked``) are the last checkpoint's. mmengine averages weights during
+    training (``EMAHook``) but not saved files, hence this.
+
+    Returns a checkpoint dict: ``state_dict`` (the average, whichever ``state_key`` it came
+    from) and the last checkpoint's ``meta`` (its config, for tools that read it) with
+    ``averaged_from`` (the files) added. It holds no optimizer state: it is for testing and
+    sampling, not for resuming.
+
+    Raises:
+        ValueError: fewer than 2 checkpoints, or one unreadable or without ``state_key``.
+        CheckpointMismatchError: keys or shapes that differ between the checkpoints.
+    """
+    if len(checkpoints) < 2:
+        raise ValueError(f'average_checkpoints needs 2 checkpoints or more, got '
+                         f'{len(checkpoints)}: {list(checkpoints)}')
+    first = str(checkpoints[0])
+    reference: Dict[str, torch.Tensor] = {}
+    total: Dict[str, torch.Tensor] = {}
+    for path in checkpoints:
+        ckpt = read_checkpoint(str(path), 'the checkpoints to average')
+        state = checkpoint_weights(ckpt, str(path), state_key=state_key)
+        if not reference:
+            reference = state
+        missing = [k for k in reference if k not in state]
+        unexpected = [k for k in state if k not in reference]
+        shapes = [f'{k}: {tuple(v.shape)} vs {tuple(reference[k].shape)}'
+                  for k, v in state.items() if k in reference and v.shape != reference[k].shape]
+        if missing or unexpected or shapes:
+            details = '; '.join(filter(None, [
+                f'missing {_preview(missing)}' if missing else '',
+                f'unexpected {_preview(unexpected)}' if unexpected else '',
+                f'shape mismatch {_preview(shapes)}' if shapes else '']))
+            raise CheckpointMismatchError(f'{path} does not match {first} ({details}): '
+                                          f'average checkpoints of one run (one config)')
+        for key, value in state.items():
+            total[key] = (total.get(key, 0) + value.double() if value.is_floating_point()
+                          else value)
+    average = {k: (v / len(checkpoints)).to(reference[k].dtype)
+               if reference[k].is_floating_point() else v for k, v in total.items()}
+    meta = dict(ckpt.get('meta') or {}, averaged_from=[str(p) for p in checkpoints])
+    return {'state_dict': average, 'meta': meta}

@@ -71,3 +71,48 @@ def test_weights_load_strictly_with_the_keys_that_differ(checkpoint):
         load_checkpoint_weights(module, str(checkpoint), prefix='head.')
     with pytest.raises(ValueError, match="has no 'ema_state_dict'"):
         load_checkpoint_weights(module, str(checkpoint), state_key='ema_state_dict')
+
+
+def small_run_checkpoints(tmp_path, count=3):
+    """``count`` checkpoints of one small model with different weights and BN counters."""
+    paths = []
+    for i in range(count):
+        torch.manual_seed(i)
+        model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+        model[1].num_batches_tracked.fill_(10 * (i + 1))
+        path = tmp_path / f'iter_{i}.pth'
+        torch.save(dict(state_dict=model.state_dict(), meta=dict(iter=i, cfg='c'),
+                        optimizer={'lr': 1}), path)
+        paths.append(path)
+    return paths
+
+
+def test_average_is_the_mean_of_float_weights_and_the_last_integer_buffers(tmp_path):
+    from alignflow.utils.checkpoint import average_checkpoints
+    paths = small_run_checkpoints(tmp_path)
+    states = [torch.load(p, weights_only=False)['state_dict'] for p in paths]
+    averaged = average_checkpoints([str(p) for p in paths])
+    assert sorted(averaged) == ['meta', 'state_dict']  # no optimizer: not for resuming
+    for key, value in averaged['state_dict'].items():
+        if value.is_floating_point():
+            assert value.dtype == states[0][key].dtype
+            assert torch.allclose(value, sum(s[key] for s in states) / 3), key
+        else:
+            assert torch.equal(value, states[-1][key]), key
+    assert averaged['state_dict']['1.num_batches_tracked'].item() == 30
+    assert averaged['meta']['iter'] == 2 and averaged['meta']['cfg'] == 'c'
+    assert averaged['meta']['averaged_from'] == [str(p) for p in paths]
+
+
+def test_average_refuses_one_checkpoint_and_checkpoints_of_other_models(tmp_path):
+    from alignflow.utils.checkpoint import average_checkpoints
+    paths = small_run_checkpoints(tmp_path, count=2)
+    with pytest.raises(ValueError, match='needs 2 checkpoints or more'):
+        average_checkpoints([str(paths[0])])
+    other = tmp_path / 'other.pth'
+    torch.save(dict(state_dict=torch.nn.Linear(3, 5).state_dict()), other)
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'other\.pth does not match .*iter_0\.pth \(missing 0\.weight'):
+        average_checkpoints([str(paths[0]), str(other)])
+    with pytest.raises(ValueError, match="has no 'ema_state_dict'"):
+        average_checkpoints([str(p) for p in paths], state_key='ema_state_dict')
