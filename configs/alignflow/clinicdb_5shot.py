@@ -2,7 +2,7 @@
 # polyp set) aligned to 5 reference images of CVC-ClinicDB with the appearance setting
 # (_base_/presets/alignment_appearance.py), which changes the look where the previous default
 # (clinicdb_5shot_conservative.py) only matched statistics (docs/benchmarks.md; measured at 32 px:
-# at this file's 64 px the setting, not re-tuned, did worse on 2 draws, "64 px against 32 px").
+# at this file's 64 px the setting, not re-tuned, did worse on 3 draws, "64 px against 32 px").
 # The sibling configs {kvasir,clinicdb,colondb,etis,cvc300}_{1,5,10,full}shot.py inherit from
 # this one and change only reference_split (the 1-shot ones also turn the diversity guard off).
 #   python tools/train.py configs/alignflow/polyp_stage1.py     # stage 1 (once)
