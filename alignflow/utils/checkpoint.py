@@ -29,6 +29,21 @@ def _preview(keys, limit: int = 3) -> str:
     return ', '.join(keys[:limit]) + more
 
 
+def _mismatch(state: Dict[str, torch.Tensor], expected: Dict[str, torch.Tensor],
+              prefix: str = '', expected_name: str = 'model') -> str:
+    """What differs between a checkpoint's state dict and the one it should match
+    (``expected_name``'s): missing and unexpected keys, other shapes ('' when they match)."""
+    missing = [prefix + k for k in expected if k not in state]
+    unexpected = [prefix + k for k in state if k not in expected]
+    shapes = [f'{prefix}{k}: checkpoint {tuple(state[k].shape)} vs {expected_name} '
+              f'{tuple(v.shape)}'
+              for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    return '; '.join(filter(None, [
+        f'missing {_preview(missing)}' if missing else '',
+        f'unexpected {_preview(unexpected)}' if unexpected else '',
+        f'shape mismatch {_preview(shapes)}' if shapes else '']))
+
+
 def check_checkpoint_file(checkpoint: str, source: Optional[str] = None, hint: str = '') -> None:
     """Fail early, naming the file (and the config key or flag it came from, ``source``), when
     a local checkpoint is missing, empty, or a truncated zip archive (what a run killed while
@@ -111,19 +126,13 @@ def load_checkpoint_weights(module: torch.nn.Module, checkpoint: str, prefix: st
     ckpt = read_checkpoint(checkpoint, source, hint) if ckpt is None else ckpt
     state = checkpoint_weights(ckpt, checkpoint, prefix, state_key, hint)
     own = module.state_dict()
-    missing = [prefix + k for k in own if k not in state]
-    unexpected = [prefix + k for k in state if k not in own]
-    shapes = [f'{prefix}{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}'
-              for k, v in own.items() if k in state and state[k].shape != v.shape]
     if prefix and not state:
         raise CheckpointMismatchError(
             f'{checkpoint} holds no {prefix}* weights in {state_key!r}, so it does not match '
-            f'{what} (missing {_preview(missing)})' + (f'; {hint}' if hint else ''))
-    if missing or unexpected or shapes:
-        details = '; '.join(filter(None, [
-            f'missing {_preview(missing)}' if missing else '',
-            f'unexpected {_preview(unexpected)}' if unexpected else '',
-            f'shape mismatch {_preview(shapes)}' if shapes else '']))
+            f'{what} (missing {_preview([prefix + k for k in own])})'
+            + (f'; {hint}' if hint else ''))
+    details = _mismatch(state, own, prefix)
+    if details:
         raise CheckpointMismatchError(f'{checkpoint} does not match {what} ({details})'
                                       + (f'; {hint}' if hint else ''))
     module.load_state_dict(state, strict=True)
@@ -172,15 +181,8 @@ def average_checkpoints(checkpoints: Sequence[str], state_key: str = 'state_dict
         state = checkpoint_weights(ckpt, str(path), state_key=state_key)
         if not reference:
             reference = state
-        missing = [k for k in reference if k not in state]
-        unexpected = [k for k in state if k not in reference]
-        shapes = [f'{k}: {tuple(v.shape)} vs {tuple(reference[k].shape)}'
-                  for k, v in state.items() if k in reference and v.shape != reference[k].shape]
-        if missing or unexpected or shapes:
-            details = '; '.join(filter(None, [
-                f'missing {_preview(missing)}' if missing else '',
-                f'unexpected {_preview(unexpected)}' if unexpected else '',
-                f'shape mismatch {_preview(shapes)}' if shapes else '']))
+        details = _mismatch(state, reference, expected_name='first')
+        if details:
             raise CheckpointMismatchError(f'{path} does not match {first} ({details}): '
                                           f'average checkpoints of one run (one config)')
         for key, value in state.items():
