@@ -11,14 +11,11 @@ state, so it cannot resume training. It is written whole or not at all, and neve
 its inputs.
 """
 import argparse
-import io
 import os.path as osp
 
-import torch
-
-import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.utils.atomic_io import write_bytes_atomic
+import alignflow  # noqa: F401  (registers the 'local_atomic' file backend)
 from alignflow.utils.checkpoint import average_checkpoints
+from mmengine.runner.checkpoint import save_checkpoint
 
 
 def main(argv=None):
@@ -35,9 +32,8 @@ def main(argv=None):
     if osp.exists(args.out) and not args.overwrite:
         parser.error(f'OUT {args.out} exists: name a new file or pass --overwrite')
     averaged = average_checkpoints(args.checkpoints, args.state_key)
-    buffer = io.BytesIO()
-    torch.save(averaged, buffer)
-    write_bytes_atomic(buffer.getvalue(), args.out)
+    # As the runner's CheckpointHook saves (the schedule bases): a temporary name, then a rename.
+    save_checkpoint(averaged, args.out, backend_args=dict(backend='local_atomic'))
     print(f'wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints')
 
 
