@@ -5,7 +5,7 @@ import os
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.apis import build_runner, load_config
-from alignflow.utils.checkpoint import check_checkpoint_file
+from alignflow.utils.checkpoint import check_checkpoint_file, check_resumable
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
@@ -46,6 +46,7 @@ def build_config(args) -> Config:
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         check_checkpoint_file(args.resume, '--resume')
+        check_resumable(args.resume, '--resume')
         cfg.resume, cfg.load_from = True, args.resume
     elif cfg.get('load_from'):
         check_checkpoint_file(cfg.load_from, 'load_from')

@@ -151,6 +151,21 @@ def saved_model_type(ckpt: dict) -> Optional[str]:
         return None
 
 
+def check_resumable(checkpoint: str, source: str = '--resume') -> None:
+    """Refuse to resume from a file :func:`average_checkpoints` wrote: it holds weights without
+    optimizer state, and mmengine would go on from the last averaged iteration with a fresh
+    optimizer, silently. Reads the file once more than the resume itself (explicit resume paths
+    only); URLs and files that cannot be read are left to the runner's own errors."""
+    if '://' in str(checkpoint):
+        return
+    averaged = (read_checkpoint(checkpoint, source).get('meta') or {}).get('averaged_from')
+    if averaged:
+        raise ValueError(f'checkpoint {checkpoint} (from {source}) is an average of '
+                         f'{len(averaged)} checkpoints: weights only, no optimizer or training '
+                         f'state. Resume from the last of them ({averaged[-1]}), or start a new '
+                         f'run from its weights with load_from={checkpoint}')
+
+
 def average_checkpoints(checkpoints: Sequence[str], state_key: str = 'state_dict') -> dict:
     """The uniform average of the ``state_key`` weights of several checkpoints of one run.
 
@@ -164,7 +179,7 @@ def average_checkpoints(checkpoints: Sequence[str], state_key: str = 'state_dict
     Returns a checkpoint dict: ``state_dict`` (the average, whichever ``state_key`` it came
     from) and the last checkpoint's ``meta`` (its config, for tools that read it) with
     ``averaged_from`` (the files) added. It holds no optimizer state: it is for testing and
-    sampling, not for resuming.
+    sampling; :func:`check_resumable` refuses it as a resume point.
 
     Raises:
         ValueError: fewer than 2 checkpoints, or one unreadable or without ``state_key``.

@@ -128,6 +128,26 @@ def test_test_tool_loads_weights_only_even_where_the_config_says_resume(trained,
     assert 'gen/fm_loss' in result.stdout + result.stderr
 
 
+def test_an_average_of_a_runs_checkpoints_tests_but_never_resumes(trained, tmp_path):
+    """The documented path: tools/analysis/average_checkpoints.py on a run's kept checkpoints,
+    then tools/test.py on the mean; tools/train.py --resume refuses it (no optimizer state)."""
+    work_dir, _ = trained
+    mean = tmp_path / 'mean_3_6.pth'
+    command = [sys.executable, 'tools/analysis/average_checkpoints.py', str(mean),
+               str(work_dir / 'iter_3.pth'), str(work_dir / 'iter_6.pth')]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_tool(['tools/test.py', CONFIG, str(mean)], tmp_path / 'test')
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'gen/fm_loss' in result.stdout + result.stderr
+    result = run_tool(['tools/train.py', CONFIG, '--resume', str(mean)], tmp_path / 'resume',
+                      train_options(9, 3))
+    assert result.returncode != 0
+    assert 'is an average of 2 checkpoints' in result.stderr
+    assert 'iter_6.pth' in result.stderr and 'load_from=' in result.stderr
+    assert not list((tmp_path / 'resume').glob('iter_*.pth'))
+
+
 def test_damaged_checkpoints_are_named_with_the_flag_they_came_from(trained, tmp_path):
     work_dir, _ = trained
     good = (work_dir / 'iter_6.pth').read_bytes()
