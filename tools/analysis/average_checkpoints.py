@@ -7,8 +7,8 @@ five a stage-2 run kept, to test or sample from instead of the final one:
         work_dirs/clinicdb_5shot/mean_200_300.pth
 
 The output holds ``state_dict`` (the average) and the last checkpoint's ``meta``; no optimizer
-state, so ``tools/train.py --resume`` refuses it (``load_from`` starts a new run from it). It is written whole or not at all, and never over one of
-its inputs.
+state, so ``tools/train.py --resume`` refuses it (``load_from`` starts a new run from it). It is
+written whole or not at all, and never over one of its inputs.
 """
 import argparse
 import os.path as osp
