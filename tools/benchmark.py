@@ -8,8 +8,9 @@ Every step (stage 1, stage 2 per reference draw, synthetic sets, segmentor runs)
 artefact in the work dir (see ``alignflow.apis.benchmark``): an interrupted protocol resumes
 where it stopped, a finished one prints its table at once. A work dir whose finished steps
 were made with other settings (a changed config, default or override) is refused with the list
-of them. ``--dry-run`` checks the protocol and the work dir and lists the segmentor runs
-without training anything.
+of them, and so is a stage-2 checkpoint the protocol gives (``alignment.checkpoints``) that was
+aligned to another reference split or from another stage 1. ``--dry-run`` checks the protocol
+and the work dir and lists the segmentor runs without training anything.
 """
 import argparse
 import os
@@ -55,6 +56,10 @@ def main(argv=None):
         steps.check_finished_steps()
     except StaleArtefactError as err:
         raise SystemExit(f'benchmark: {args.protocol}: {work_dir}: {err}')
+    try:
+        steps.check_given_alignments()
+    except ValueError as err:
+        raise SystemExit(f'benchmark: {args.protocol}: {err}')
     if args.dry_run:
         runs = seg_runs(protocol)
         print(f'{args.protocol}: valid; {len(runs)} segmentor runs in {work_dir} (its '

@@ -15,6 +15,13 @@ config, shots and reference draws), the arms to compare, segmentors and seeds::
     synthesis = dict(synthetic_ratio=1.0, seed=0, batch_size=32, num_steps=None, augment=True)
     distances = dict(feature_space='randomconv', c2st_seeds=3, c2st_steps=300)
 
+``stage1.checkpoint`` gives a stage 1 trained elsewhere, and a target's
+``alignment.checkpoints`` one stage-2 checkpoint per entry of ``draws`` (trained with
+``tools/train.py`` or the alignment sweep, or a checkpoint average): the protocol then trains
+neither, but refuses a stage-2 checkpoint whose run used another reference split than the
+draw's (so its references can never be test images) or, once the protocol's stage 1 is known,
+another stage 1 (the stage-1 and aligned arms would compare two stage 1s).
+
 Segmentors train on the real source pairs (plus a synthetic set for every arm but ``real``)
 and are tested on the target's held-out images (never its references). Work dir layout, each
 step done once its ``artefact.json`` exists (an interrupted training resumes from its last
@@ -161,11 +168,29 @@ def check_protocol(protocol: Config) -> None:
                     len(target.draws) != len(protocol.seeds):
                 raise ValueError(f'target {name}: pair_draws_with_seeds needs as many draws '
                                  f'({len(target.draws)}) as seeds ({len(protocol.seeds)})')
+            _check_given_alignments(target)
     seg_names = [s.get('name') for s in protocol.segmentors]
     if len(set(seg_names)) != len(seg_names) or not all(seg_names):
         raise ValueError(f'every segmentor needs a distinct name, got {seg_names}')
     for seg in protocol.segmentors:
         _check_config(seg.get('config'), f'segmentor {seg.name}')
+
+
+def _check_given_alignments(target: Config) -> None:
+    """``alignment.checkpoints``, when a target gives it: one existing stage-2 checkpoint per
+    entry of ``draws``, in that order."""
+    given = target.alignment.get('checkpoints')
+    if given is None:
+        return
+    if len(given) != len(target.draws):
+        raise ValueError(f'target {target.name}: alignment.checkpoints gives {len(given)} '
+                         f'stage-2 checkpoint(s) for the draws {list(target.draws)}: give one '
+                         f'per draw, in the order of `draws`, or drop it to train stage 2 in '
+                         f'the protocol')
+    for path in given:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'target {target.name}: alignment.checkpoints entry '
+                                    f'{path!r} does not exist')
 
 
 def seg_runs(protocol: Config) -> List[SegRun]:
@@ -291,6 +316,10 @@ class Protocol:
             return training_settings(self._source_generator_cfg(kind))
         if kind == 'align':
             target = self._target(key[1])
+            given = self._given_alignment(target, key[2])
+            if given is not None:
+                from alignflow.apis.synthesize import file_sha256
+                return dict(checkpoint_sha256=file_sha256(given))
             # The stage-1 checkpoint by what made it (its path is the same for any stage 1).
             stage1 = 'stage1 ' + self.fingerprint(('stage1',))
             return training_settings(self._align_cfg(target, key[2], stage1))
@@ -332,8 +361,10 @@ class Protocol:
         stale = []
         for run in seg_runs(self.protocol):
             for step_dir, key in self._step_dirs(run):
-                if key[0] in ('stage1', 'mask_generator') and \
-                        self.protocol[key[0]].get('checkpoint'):
+                if (key[0] in ('stage1', 'mask_generator') and
+                        self.protocol[key[0]].get('checkpoint')) or (
+                        key[0] == 'align' and
+                        self._given_alignment(self._target(key[1]), key[2]) is not None):
                     continue  # given by the protocol: nothing in the work dir
                 if step_dir not in stale and self._is_stale(step_dir, key):
                     stale.append(step_dir)
@@ -452,7 +483,65 @@ class Protocol:
         self._point_at_source(cfg)
         return cfg
 
+    @staticmethod
+    def _given_alignment(target: Config, draw: int) -> Optional[str]:
+        """The stage-2 checkpoint the target gives for ``draw`` (None: trained here)."""
+        given = target.alignment.get('checkpoints')
+        return None if given is None else given[list(target.draws).index(draw)]
+
+    def _known_stage1(self) -> Optional[str]:
+        """The protocol's stage-1 checkpoint where it exists without training."""
+        done = self._done(self.work_dir / 'stage1')
+        return self.protocol.stage1.get('checkpoint') or (done or {}).get('checkpoint')
+
+    def check_given_alignments(self) -> None:
+        """Refuse a stage-2 checkpoint of ``alignment.checkpoints`` whose run (its config, saved
+        in the checkpoint) used another reference split than its draw's, or another stage 1 than
+        the protocol's once that is known (by content; a stage 1 no longer at its recorded path
+        is reported, not checked)."""
+        from alignflow.apis.synthesize import file_sha256
+        from alignflow.utils.checkpoint import read_checkpoint
+        stage1 = self._known_stage1()
+        for target in self.protocol.targets:
+            for draw in target.get('draws') or []:
+                given = self._given_alignment(target, draw)
+                if given is None:
+                    continue
+                text = read_checkpoint(given, 'alignment.checkpoints').get(
+                    'meta', {}).get('cfg')
+                if not text:
+                    raise ValueError(f'target {target.name}: {given} holds no training config '
+                                     f'(meta.cfg), so its reference split cannot be checked; '
+                                     f'give a checkpoint a stage-2 training run saved')
+                cfg = Config.fromstring(text, '.py')
+                split = dict(cfg.get('reference_split') or {})
+                wanted = dict(k=target.get('shots', 5), seed=draw,
+                              num_heldout=target.get('num_heldout', 100))
+                if {k: split.get(k) for k in wanted} != wanted or \
+                        Path(split.get('folder', '')).name != Path(target.folder).name:
+                    raise ValueError(
+                        f'target {target.name}: {given} was aligned to reference_split='
+                        f'{split}, not to draw {draw} of this protocol (folder '
+                        f'{target.folder!r}, {wanted}): give the checkpoints in the order of '
+                        f'`draws`, each trained with its draw\'s split')
+                recorded = cfg.model.get('stage1_checkpoint')
+                if stage1 is None or not recorded:
+                    continue
+                if not osp.isfile(recorded):
+                    self.log(f'[stage 2] {given}: its stage 1 {recorded} is gone, so whether '
+                             f'it is this protocol\'s ({stage1}) was not checked')
+                elif file_sha256(recorded) != file_sha256(stage1):
+                    raise ValueError(
+                        f'target {target.name}: {given} was aligned from the stage 1 '
+                        f'{recorded}, not from this protocol\'s ({stage1}): the stage-1 and '
+                        f'aligned arms would compare two stage 1s; give that stage 1 as '
+                        f'stage1.checkpoint')
+
     def align(self, target: Config, draw: int) -> str:
+        given = self._given_alignment(target, draw)
+        if given is not None:
+            self.check_given_alignments()
+            return given
         step, key = self._align_dir(target, draw), ('align', target.name, draw)
         done = self._reuse(step, key)
         if done is None:
@@ -615,8 +704,10 @@ class Protocol:
     # -- the whole protocol ----------------------------------------------------------------
     def run(self) -> List[dict]:
         """Every segmentor run (each made once), then ``results.csv`` and ``results.md``.
-        Checks every finished step against the protocol first (:meth:`check_finished_steps`)."""
+        Checks every finished step against the protocol first (:meth:`check_finished_steps`)
+        and every stage-2 checkpoint it is given (:meth:`check_given_alignments`)."""
         self.check_finished_steps()
+        self.check_given_alignments()
         records = [self.segment(run) for run in seg_runs(self.protocol)]
         if self.rank == 0:
             write_text_atomic(results_csv(records), self.work_dir / 'results.csv')

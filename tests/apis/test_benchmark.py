@@ -69,6 +69,10 @@ def test_the_protocol_lists_its_runs(folders):
     ({'source.data_root': '/nowhere/source'}, 'source.data_root'),
     ({'mask_generator': None}, "'aligned_generated_masks' needs `mask_generator"),
     ({'stage1.checkpoint': '/nowhere/stage1.pth'}, 'stage1.checkpoint'),
+    ({'targets.0.alignment.checkpoints': ['/nowhere/a.pth', '/nowhere/b.pth']},
+     'gives 2 stage-2 checkpoint\\(s\\) for the draws \\[0\\]'),
+    ({'targets.0.alignment.checkpoints': ['/nowhere/a.pth']},
+     "alignment.checkpoints entry '/nowhere/a.pth' does not exist"),
 ])
 def test_a_bad_protocol_is_refused_before_training(folders, changes, message):
     source, target = folders
@@ -139,7 +143,39 @@ def test_every_arm_end_to_end_then_resume_then_reuse_only_what_matches(
     trained.clear()
     again = Protocol(protocol, str(tmp_path), log=lambda line: None).run()
     assert again == records and trained == []  # a finished protocol re-reads its table
+    check_given_checkpoints(protocol, tmp_path, trained)
     check_reuse_against_the_settings(protocol, tmp_path, records, trained)
+
+
+def check_given_checkpoints(protocol, work_dir, trained):
+    """A protocol given the stage-1 and stage-2 checkpoints of a finished one trains only its
+    segmentors and paints the same synthetic set; a stage-2 checkpoint of another draw or from
+    another stage 1 is refused before any training."""
+    stage1 = str(next((work_dir / 'stage1').glob('iter_*.pth')))
+    aligned = str(next((work_dir / 'toy_target/align_k3_draw0').glob('iter_*.pth')))
+    given = copy.deepcopy(protocol)
+    given.merge_from_dict({'stage1.checkpoint': stage1, 'arms': ['aligned'],
+                           'targets.0.alignment.checkpoints': [aligned]})
+    root = work_dir.parent / f'{work_dir.name}_given'
+    records = Protocol(given, str(root), log=lambda line: None).run()
+    assert [Path(w).relative_to(root).as_posix() for w in trained] == [
+        'toy_target/seg/unet/aligned_draw0/seed0']
+    assert [r['arm'] for r in records] == ['aligned'] and not (root / 'stage1').exists()
+    made, original = (json.loads((folder / 'toy_target/synthetic/aligned_k3_draw0/'
+                                  'synthesis.json').read_text()) for folder in (root, work_dir))
+    assert made['image_checkpoint_sha256'] == original['image_checkpoint_sha256']
+    assert made['image_checkpoint'] == str(Path(aligned).resolve())
+    trained.clear()
+
+    other_draw = copy.deepcopy(given)
+    other_draw.targets[0].draws = [1]
+    with pytest.raises(ValueError, match='not to draw 1 of this protocol'):
+        Protocol(other_draw, str(root), log=lambda line: None).run()
+    other_stage1 = copy.deepcopy(given)
+    other_stage1.stage1.checkpoint = str(next((work_dir / 'mask_generator').glob('iter_*.pth')))
+    with pytest.raises(ValueError, match='would compare two stage 1s'):
+        Protocol(other_stage1, str(root), log=lambda line: None).run()
+    assert trained == []
 
 
 def check_reuse_against_the_settings(protocol, work_dir, records, trained):
