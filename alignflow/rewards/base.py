@@ -70,7 +70,9 @@ class DistributionReward(nn.Module, ABC):
     (their identity views); it is 0 once the batch is as varied as the references, and needs
     2 references or more and batches of 2 images or more. The spread is taken in the reward's
     features, or in those of ``diversity_features`` (whole images): a space where a collapse
-    shows that the reward's own statistics may not see.
+    shows that the reward's own statistics may not see. :meth:`hold_spread_of` keys the guard
+    to another set's spread (the stage-1 generator's own, ``FewShotAlignment(guard_spread=
+    'stage1')``): 5 references' spread is a noisy estimate of the target's.
 
     Subclasses define :meth:`distance` (abstract: the base class cannot be built).
 
@@ -163,6 +165,19 @@ class DistributionReward(nn.Module, ABC):
                                  f'but there is {images.shape[0]} reference: use 2 or more, '
                                  f'or diversity_weight=0')
             self.reference_spread = spread_across_images(*self.guard_features(images))
+
+    @torch.no_grad()
+    def hold_spread_of(self, batches: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Key the diversity guard to the mean spread of the given (B, 3, H, W) image batches
+        in [-1, 1] (B >= 2; e.g. the stage-1 generator's own samples) instead of the
+        references'. Returns the new target (a scalar)."""
+        if self.diversity_weight <= 0:
+            raise ValueError('hold_spread_of sets the diversity guard\'s target, but the guard '
+                             'is off (diversity_weight=0)')
+        spreads = [spread_across_images(*self.guard_features(images.float().clamp(-1, 1)))
+                   for images in batches]
+        self.reference_spread = torch.stack(spreads).mean()
+        return self.reference_spread
 
     def held_count(self, batch_size: int) -> int:
         """References held out per split of :meth:`reference_floor`: a third of them, at

@@ -17,6 +17,9 @@ from alignflow.utils.checkpoint import load_checkpoint_weights
 from .adaptive_weight import AdaptiveWeight
 
 
+STAGE1_SPREAD_DRAWS = 4  # stage-1 batches averaged into the guard's target (guard_spread='stage1')
+
+
 def load_stage1_weights(generator: torch.nn.Module, checkpoint: str,
                         stage1_config: Optional[str] = None) -> None:
     """Load a stage-1 checkpoint (its ``state_dict``: EMA weights when it was trained with
@@ -71,6 +74,13 @@ class FewShotAlignment(BaseModel):
     model's own samples of step 1, detached and noised along the path for the same masks
     (``'samples'``): where the aligned model's trajectories go once its look has moved away
     from the source images, which the source points no longer cover.
+
+    The reward's diversity guard holds the batch's spread to the references' own
+    (``guard_spread='references'``) or to stage 1's (``'stage1'``): the mean spread of
+    :data:`STAGE1_SPREAD_DRAWS` batches stage 1's frozen copy paints for the first batch's masks,
+    measured once (again after a resume: the anchor is stage 1 whatever the run has trained).
+    With 5 references the first is a noisy estimate of the target's spread (docs/benchmarks.md,
+    "64 px, continued"); the second keeps the variety stage 1 had.
 
     A non-finite total skips the step; ``max_nonfinite`` in a row stop training.
 
@@ -128,6 +138,8 @@ class FewShotAlignment(BaseModel):
             ``output_blocks.0.1.qkv``) match ``targets`` instead of the weights, everything
             else frozen (see :func:`alignflow.models.adapters.inject_lora`); needs
             ``trainable='all'``. :meth:`merged_generator` gives back a plain generator.
+        guard_spread: 'references' or 'stage1': the spread the reward's diversity guard holds
+            (``'stage1'`` needs the guard on, ``reward.diversity_weight`` > 0).
         max_nonfinite: consecutive non-finite steps tolerated before training stops.
     """
 
@@ -148,6 +160,7 @@ class FewShotAlignment(BaseModel):
                  adaptive_fm_weight: Optional[dict] = None,
                  trainable: Union[str, Sequence[str]] = 'all',
                  lora: Optional[dict] = None,
+                 guard_spread: str = 'references',
                  max_nonfinite: int = 5,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -187,6 +200,15 @@ class FewShotAlignment(BaseModel):
                              f"'samples' (the model's own samples, noised), got "
                              f'{anchor_points!r}')
         self.anchor_points = anchor_points
+        if guard_spread not in ('references', 'stage1'):
+            raise ValueError(f"guard_spread must be 'references' or 'stage1', got "
+                             f'{guard_spread!r}')
+        if guard_spread == 'stage1' and not self.reward.diversity_weight > 0:
+            raise ValueError("guard_spread='stage1' sets the diversity guard's target, but the "
+                             'guard is off: set reward.diversity_weight > 0, or drop '
+                             'guard_spread')
+        self.guard_spread = guard_spread
+        self._stage1_spread_held = False
         self.max_nonfinite = max_nonfinite
         self._nonfinite_in_a_row = 0
         if not reference_images:
@@ -205,11 +227,31 @@ class FewShotAlignment(BaseModel):
     def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
         return self.generator(inputs, data_samples, mode)
 
+    @torch.no_grad()
+    def hold_stage1_spread(self, mask: torch.Tensor) -> float:
+        """Key the diversity guard to the spread of :data:`STAGE1_SPREAD_DRAWS` batches that
+        stage 1 (the frozen anchor, with the generator's guidance) paints for the (B, Cm, H, W)
+        ``mask`` from fresh noise; returns it."""
+        generator = self.generator
+        shape = (mask.shape[0], generator.img_channels, *mask.shape[-2:])
+        batches = [generator.solver.sample(
+            lambda x, t: generator.velocity(x, t, mask, velocity_net=self.anchor),
+            torch.randn(shape, device=mask.device, dtype=mask.dtype), num_steps=self.num_steps)
+            for _ in range(STAGE1_SPREAD_DRAWS)]
+        with torch.autocast(device_type=mask.device.type, enabled=False):
+            spread = float(self.reward.hold_spread_of(batches))
+        print_log(f'diversity guard: holds stage 1\'s spread {spread:.4f} (mean of '
+                  f'{STAGE1_SPREAD_DRAWS} batches of {mask.shape[0]})', logger='current')
+        self._stage1_spread_held = True
+        return spread
+
     def alignment_losses(self, inputs: dict) -> Dict[str, torch.Tensor]:
         """All loss terms for one batch of preprocessed source pairs: ``inputs['img']``
         (B, 3, H, W) in [-1, 1], ``inputs['mask']`` (B, Cm, H, W)."""
         generator = self.generator
         mask, x1 = inputs['mask'], inputs['img']
+        if self.guard_spread == 'stage1' and not self._stage1_spread_held:
+            self.hold_stage1_spread(mask)
         k = random.randint(1, self.grad_last_k) if self.randomize_k else self.grad_last_k
         images = generator.sample(mask, num_steps=self.num_steps, grad_last_k=k,
                                   checkpoint=True)

@@ -2,6 +2,7 @@
 from typing import Dict, List, Optional, Sequence
 
 import torch
+from torch import nn
 from mmengine.structures import PixelData
 
 from alignflow.registry import MODELS
@@ -79,12 +80,16 @@ class MaskConditionedFlow(FlowMatchingModel):
         raise ValueError(f'Invalid mode "{mode}": use "loss", "predict" or "tensor"')
 
     def velocity(self, x: torch.Tensor, t: torch.Tensor, mask: torch.Tensor,
-                 guidance_scale: Optional[float] = None) -> torch.Tensor:
-        """Guided velocity. x: (B, C, H, W), t: (B,), mask: (B, Cm, H, W) -> (B, C, H, W)."""
+                 guidance_scale: Optional[float] = None,
+                 velocity_net: Optional[nn.Module] = None) -> torch.Tensor:
+        """Guided velocity. x: (B, C, H, W), t: (B,), mask: (B, Cm, H, W) -> (B, C, H, W).
+        ``velocity_net``: another network of the same signature (stage 2's frozen stage-1
+        copy) in place of the generator's own."""
         scale = self.guidance_scale if guidance_scale is None else guidance_scale
+        velocity_net = velocity_net or self.velocity_net
         if scale == 1.0:
-            return self.velocity_net(x, t, mask)
-        v_cond, v_uncond = self.velocity_net(
+            return velocity_net(x, t, mask)
+        v_cond, v_uncond = velocity_net(
             torch.cat([x, x]), torch.cat([t, t]), torch.cat([mask, torch.zeros_like(mask)])
         ).chunk(2)
         return v_uncond + scale * (v_cond - v_uncond)

@@ -10,7 +10,9 @@ from mmengine.optim import OptimWrapper
 from mmengine.runner.checkpoint import load_state_dict
 
 from alignflow.datasets import build_reference_split, write_toy_dataset
+from alignflow.distances import spread_across_images
 from alignflow.models.generators import FewShotAlignment, MaskConditionedFlow
+from alignflow.models.generators.few_shot_alignment import STAGE1_SPREAD_DRAWS
 from alignflow.models.generators.data_preprocessor import encode_mask
 from alignflow.apis import prepare_reference_split
 from alignflow.registry import MODELS
@@ -202,6 +204,38 @@ def test_diversity_guard_reaches_the_generator_through_the_samples(stage1_checkp
     losses['loss_diversity'].backward()
     grads = [p.grad for p in model.generator.parameters() if p.grad is not None]
     assert grads and sum(float(g.abs().sum()) for g in grads) > 0
+
+
+def test_guard_can_hold_stage1s_own_spread(stage1_checkpoint, target_folder):
+    def aligner(**kwargs):
+        return FewShotAlignment(generator=copy.deepcopy(GENERATOR), grad_last_k=2,
+                                stage1_checkpoint=str(stage1_checkpoint),
+                                reference_images=references(target_folder),
+                                reference_size=16, **kwargs)
+    model = aligner(reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0),
+                    guard_spread='stage1')
+    of_references = float(model.reward.reference_spread)
+    inputs = source_batch()
+    torch.manual_seed(1)
+    model.alignment_losses(inputs)
+    held = float(model.reward.reference_spread)
+    torch.manual_seed(1)  # the same draws, painted by the generator: still stage 1 here
+    with torch.no_grad():
+        spreads = [float(spread_across_images(*model.reward.guard_features(
+            model.generator.sample(inputs['mask'], noise=torch.randn(4, 3, 16, 16)).clamp(-1, 1))))
+            for _ in range(STAGE1_SPREAD_DRAWS)]
+    assert held == pytest.approx(sum(spreads) / len(spreads), rel=1e-5)
+    assert held != pytest.approx(of_references, rel=1e-2)
+    with torch.no_grad():
+        for param in model.generator.parameters():
+            param.add_(0.05)
+    model.alignment_losses(inputs)
+    assert float(model.reward.reference_spread) == held  # measured once, on stage 1
+
+    with pytest.raises(ValueError, match='the guard is off'):
+        aligner(reward=copy.deepcopy(REWARD), guard_spread='stage1')
+    with pytest.raises(ValueError, match="guard_spread must be 'references' or 'stage1'"):
+        aligner(reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0), guard_spread='real')
 
 
 LORA = dict(rank=2, alpha=2.0, targets=[r'\.(qkv|proj)$', r'^output_blocks\.'])
