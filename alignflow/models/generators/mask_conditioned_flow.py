@@ -86,7 +86,7 @@ class MaskConditionedFlow(FlowMatchingModel):
         ``velocity_net``: another network of the same signature (stage 2's frozen stage-1
         copy) in place of the generator's own."""
         scale = self.guidance_scale if guidance_scale is None else guidance_scale
-        velocity_net = velocity_net or self.velocity_net
+        velocity_net = self.velocity_net if velocity_net is None else velocity_net
         if scale == 1.0:
             return velocity_net(x, t, mask)
         v_cond, v_uncond = velocity_net(
