@@ -182,11 +182,11 @@ def _check_given_alignments(target: Config) -> None:
     given = target.alignment.get('checkpoints')
     if given is None:
         return
-    if len(given) != len(target.draws):
-        raise ValueError(f'target {target.name}: alignment.checkpoints gives {len(given)} '
-                         f'stage-2 checkpoint(s) for the draws {list(target.draws)}: give one '
-                         f'per draw, in the order of `draws`, or drop it to train stage 2 in '
-                         f'the protocol')
+    if isinstance(given, str) or len(given) != len(target.draws):
+        raise ValueError(f'target {target.name}: alignment.checkpoints={given!r} is not a '
+                         f'list of one stage-2 checkpoint per draw {list(target.draws)}: give '
+                         f'one per draw, in the order of `draws`, or drop it to train stage 2 '
+                         f'in the protocol')
     for path in given:
         if not osp.isfile(path):
             raise FileNotFoundError(f'target {target.name}: alignment.checkpoints entry '

@@ -70,7 +70,8 @@ def test_the_protocol_lists_its_runs(folders):
     ({'mask_generator': None}, "'aligned_generated_masks' needs `mask_generator"),
     ({'stage1.checkpoint': '/nowhere/stage1.pth'}, 'stage1.checkpoint'),
     ({'targets.0.alignment.checkpoints': ['/nowhere/a.pth', '/nowhere/b.pth']},
-     'gives 2 stage-2 checkpoint\\(s\\) for the draws \\[0\\]'),
+     'is not a list of one stage-2 checkpoint per draw \\[0\\]'),
+    ({'targets.0.alignment.checkpoints': '/nowhere/a.pth'}, 'is not a list of one'),
     ({'targets.0.alignment.checkpoints': ['/nowhere/a.pth']},
      "alignment.checkpoints entry '/nowhere/a.pth' does not exist"),
 ])
