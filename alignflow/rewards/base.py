@@ -70,9 +70,13 @@ class DistributionReward(nn.Module, ABC):
     (their identity views); it is 0 once the batch is as varied as the references, and needs
     2 references or more and batches of 2 images or more. The spread is taken in the reward's
     features, or in those of ``diversity_features`` (whole images): a space where a collapse
-    shows that the reward's own statistics may not see. :meth:`hold_spread_of` keys the guard
-    to another set's spread (the stage-1 generator's own, ``FewShotAlignment(guard_spread=
-    'stage1')``): 5 references' spread is a noisy estimate of the target's.
+    shows that the reward's own statistics may not see. Given several extractors, the
+    shortfall is taken in each and averaged, so the guard acts as soon as one of them sees the
+    spread fall: random-CNN spreads describe the network as well as the images (two such
+    networks can disagree on which way a run moved it, docs/benchmarks.md), and no one network
+    speaks for the rest. :meth:`hold_spread_of` keys the guard to another set's spread (the
+    stage-1 generator's own, ``FewShotAlignment(guard_spread='stage1')``): 5 references'
+    spread is a noisy estimate of the target's.
 
     Subclasses define :meth:`distance` (abstract: the base class cannot be built).
 
@@ -95,8 +99,8 @@ class DistributionReward(nn.Module, ABC):
         patch_size: side of the patches features are computed on (None: whole images).
         patch_stride: step between patches (default: ``patch_size``, non-overlapping).
         diversity_weight: weight of the diversity guard (0 leaves it out).
-        diversity_features: config of a frozen extractor for the guard's spread (None: the
-            reward's features).
+        diversity_features: config of a frozen extractor for the guard's spread, or a list
+            of them (each its own space, see above); None: the reward's features.
     """
 
     def __init__(self, feature_extractor: Union[dict, nn.Module],
@@ -104,7 +108,8 @@ class DistributionReward(nn.Module, ABC):
                  hf_tolerance: Union[float, None] = 0.1, hf_weight: float = 1.0,
                  patch_size: Optional[int] = None, patch_stride: Optional[int] = None,
                  diversity_weight: float = 0.0,
-                 diversity_features: Union[dict, nn.Module, None] = None):
+                 diversity_features: Union[dict, nn.Module, Sequence[Union[dict, nn.Module]],
+                                           None] = None):
         super().__init__()
         if isinstance(feature_extractor, dict):
             feature_extractor = FEATURE_EXTRACTORS.build(feature_extractor)
@@ -122,8 +127,15 @@ class DistributionReward(nn.Module, ABC):
         if diversity_weight < 0:
             raise ValueError(f'diversity_weight must be >= 0, got {diversity_weight}')
         self.diversity_weight = diversity_weight
-        if isinstance(diversity_features, dict):
-            diversity_features = FEATURE_EXTRACTORS.build(diversity_features)
+        if isinstance(diversity_features, (dict, nn.Module)):
+            diversity_features = [diversity_features]
+        if diversity_features is not None:
+            if not diversity_features:
+                raise ValueError('diversity_features is an empty list: give one extractor '
+                                 'config or more, or None for the reward\'s own features')
+            diversity_features = nn.ModuleList(
+                FEATURE_EXTRACTORS.build(space) if isinstance(space, dict) else space
+                for space in diversity_features)
         self.diversity_features = diversity_features
         self.register_buffer('reference_features', torch.empty(0), persistent=False)
         self.register_buffer('reference_hf', torch.empty(0), persistent=False)
@@ -143,11 +155,15 @@ class DistributionReward(nn.Module, ABC):
         patches = image_patches(images, self.patch_size, self.patch_stride)
         return self.feature_extractor(patches).float(), patches.shape[0] // images.shape[0]
 
-    def guard_features(self, images: torch.Tensor) -> Tuple[torch.Tensor, int]:
-        """(B, 3, H, W) -> ((B * P, D) features, P) the diversity guard compares."""
+    def guard_spreads(self, images: torch.Tensor,
+                      embedded: Optional[Tuple[torch.Tensor, int]] = None) -> torch.Tensor:
+        """(B, 3, H, W) -> (N,) spreads across the images, one per space of the diversity
+        guard (N = 1 in the reward's own features; ``embedded``, the reward's (features, P) of
+        these images, spares embedding them twice)."""
         if self.diversity_features is None:
-            return self.embed(images)
-        return self.diversity_features(images).float(), 1
+            return spread_across_images(*(embedded or self.embed(images)))[None]
+        return torch.stack([spread_across_images(space(images).float())
+                            for space in self.diversity_features])
 
     @torch.no_grad()
     def set_references(self, images: torch.Tensor) -> None:
@@ -164,19 +180,18 @@ class DistributionReward(nn.Module, ABC):
                                  f'spread of generated images with that of the references, '
                                  f'but there is {images.shape[0]} reference: use 2 or more, '
                                  f'or diversity_weight=0')
-            self.reference_spread = spread_across_images(*self.guard_features(images))
+            self.reference_spread = self.guard_spreads(images)
 
     @torch.no_grad()
     def hold_spread_of(self, batches: Sequence[torch.Tensor]) -> torch.Tensor:
         """Key the diversity guard to the mean spread of the given (B, 3, H, W) image batches
         in [-1, 1] (B >= 2; e.g. the stage-1 generator's own samples) instead of the
-        references'. Returns the new target (a scalar)."""
+        references'. Returns the new target, (N,) as :meth:`guard_spreads`."""
         if self.diversity_weight <= 0:
             raise ValueError('hold_spread_of sets the diversity guard\'s target, but the guard '
                              'is off (diversity_weight=0)')
-        spreads = [spread_across_images(*self.guard_features(images.float().clamp(-1, 1)))
-                   for images in batches]
-        self.reference_spread = torch.stack(spreads).mean()
+        spreads = [self.guard_spreads(images.float().clamp(-1, 1)) for images in batches]
+        self.reference_spread = torch.stack(spreads).mean(0)
         return self.reference_spread
 
     def held_count(self, batch_size: int) -> int:
@@ -263,10 +278,8 @@ class DistributionReward(nn.Module, ABC):
                 raise ValueError(f'the diversity guard needs batches of 2 images or more, got '
                                  f'{images.shape[0]}: raise the batch size or set '
                                  f'diversity_weight=0')
-            guarded = ((features, patches) if self.diversity_features is None
-                       else self.guard_features(images))  # the reward's, not embedded twice
-            spread = spread_across_images(*guarded)
-            losses['spread_ratio'] = (spread / self.reference_spread).detach()
+            spreads = self.guard_spreads(images, embedded=(features, patches))
+            losses['spread_ratio'] = (spreads / self.reference_spread).mean().detach()
             losses['loss_diversity'] = self.diversity_weight * diversity_shortfall(
-                spread, self.reference_spread)
+                spreads, self.reference_spread).mean()
         return losses

@@ -87,6 +87,26 @@ def test_guard_can_measure_the_spread_in_a_space_of_its_own():
         float(own(batch)['spread_ratio']), rel=1e-3)
 
 
+def test_guard_in_several_spaces_acts_when_one_of_them_sees_the_spread_fall():
+    from alignflow.features.encoders import RandomConvFeatures
+    nets = [RandomConvFeatures(seed=seed, widths=(8, 16)) for seed in (1, 2)]
+    reward = REWARDS.build({**GUARDED, 'diversity_features': [
+        dict(type='RandomConvFeatures', seed=seed, widths=(8, 16)) for seed in (1, 2)]})
+    references, batch = varied(5, seed=0), varied(4, seed=4)
+    reward.set_references(references)
+    expected = torch.stack([spread_across_images(net(references)) for net in nets])
+    assert torch.allclose(reward.reference_spread, expected, rtol=1e-5)
+    spreads = torch.stack([spread_across_images(net(batch)) for net in nets])
+    reward.reference_spread = spreads * torch.tensor([0.5, 2.0])  # met in one, half in the other
+    out = reward(batch)
+    assert float(out['spread_ratio']) == pytest.approx(1.25, rel=1e-4)
+    assert float(out['loss_diversity']) == pytest.approx(0.25, rel=1e-4)
+    held = reward.hold_spread_of([batch])
+    assert held.shape == (2, ) and torch.allclose(held, spreads, rtol=1e-5)
+    with pytest.raises(ValueError, match='diversity_features is an empty list'):
+        REWARDS.build({**GUARDED, 'diversity_features': []})
+
+
 def test_guard_can_hold_the_spread_of_another_set():
     reward = REWARDS.build(GUARDED)
     reward.set_references(varied(5, seed=0))

@@ -221,8 +221,8 @@ def test_guard_can_hold_stage1s_own_spread(stage1_checkpoint, target_folder):
     held = float(model.reward.reference_spread)
     torch.manual_seed(1)  # the same draws, painted by the generator: still stage 1 here
     with torch.no_grad():
-        spreads = [float(spread_across_images(*model.reward.guard_features(
-            model.generator.sample(inputs['mask'], noise=torch.randn(4, 3, 16, 16)).clamp(-1, 1))))
+        spreads = [float(model.reward.guard_spreads(
+            model.generator.sample(inputs['mask'], noise=torch.randn(4, 3, 16, 16)).clamp(-1, 1)))
             for _ in range(STAGE1_SPREAD_DRAWS)]
     assert held == pytest.approx(sum(spreads) / len(spreads), rel=1e-5)
     assert held != pytest.approx(of_references, rel=1e-2)
