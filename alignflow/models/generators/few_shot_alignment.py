@@ -228,10 +228,10 @@ class FewShotAlignment(BaseModel):
         return self.generator(inputs, data_samples, mode)
 
     @torch.no_grad()
-    def hold_stage1_spread(self, mask: torch.Tensor) -> float:
+    def hold_stage1_spread(self, mask: torch.Tensor) -> torch.Tensor:
         """Key the diversity guard to the spread of :data:`STAGE1_SPREAD_DRAWS` batches that
         stage 1 (the frozen anchor, with the generator's guidance) paints for the (B, Cm, H, W)
-        ``mask`` from fresh noise; returns it."""
+        ``mask`` from fresh noise; returns it, (N,) one per space of the guard."""
         generator = self.generator
         shape = (mask.shape[0], generator.img_channels, *mask.shape[-2:])
         batches = [generator.solver.sample(
@@ -239,8 +239,9 @@ class FewShotAlignment(BaseModel):
             torch.randn(shape, device=mask.device, dtype=mask.dtype), num_steps=self.num_steps)
             for _ in range(STAGE1_SPREAD_DRAWS)]
         with torch.autocast(device_type=mask.device.type, enabled=False):
-            spread = float(self.reward.hold_spread_of(batches))
-        print_log(f'diversity guard: holds stage 1\'s spread {spread:.4f} (mean of '
+            spread = self.reward.hold_spread_of(batches)
+        print_log(f'diversity guard: holds stage 1\'s spread '
+                  f'{", ".join(f"{value:.4f}" for value in spread.tolist())} (mean of '
                   f'{STAGE1_SPREAD_DRAWS} batches of {mask.shape[0]})', logger='current')
         self._stage1_spread_held = True
         return spread

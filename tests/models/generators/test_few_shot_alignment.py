@@ -232,6 +232,14 @@ def test_guard_can_hold_stage1s_own_spread(stage1_checkpoint, target_folder):
     model.alignment_losses(inputs)
     assert float(model.reward.reference_spread) == held  # measured once, on stage 1
 
+    spaces = [dict(type='RandomConvFeatures', seed=seed, widths=(8, )) for seed in (1, 2)]
+    several = aligner(reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0,
+                                  diversity_features=spaces), guard_spread='stage1')
+    of_references = several.reward.reference_spread.clone()
+    losses = several.alignment_losses(inputs)
+    assert several.reward.reference_spread.shape == (2, ) and losses['loss_diversity'].dim() == 0
+    assert not torch.allclose(several.reward.reference_spread, of_references)
+
     with pytest.raises(ValueError, match='the guard is off'):
         aligner(reward=copy.deepcopy(REWARD), guard_spread='stage1')
     with pytest.raises(ValueError, match="guard_spread must be 'references' or 'stage1'"):
