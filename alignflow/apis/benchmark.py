@@ -228,6 +228,7 @@ class Protocol:
         self.launcher = launcher
         self.log = log
         self._fingerprints: Dict[tuple, str] = {}
+        self._given_checked_against: Optional[str] = None  # stage 1 of the last full check
 
     @property
     def rank(self) -> int:
@@ -498,10 +499,14 @@ class Protocol:
         """Refuse a stage-2 checkpoint of ``alignment.checkpoints`` whose run (its config, saved
         in the checkpoint) used another reference split than its draw's, or another stage 1 than
         the protocol's once that is known (by content; a stage 1 no longer at its recorded path
-        is reported, not checked)."""
+        is reported, not checked). Once passed against a known stage 1 it is not repeated
+        (:meth:`align` asks again for each draw, in case stage 1 was trained since)."""
         from alignflow.apis.synthesize import file_sha256
         from alignflow.utils.checkpoint import read_checkpoint
         stage1 = self._known_stage1()
+        if stage1 is not None and stage1 == self._given_checked_against:
+            return
+        stage1_sha256 = None
         for target in self.protocol.targets:
             for draw in target.get('draws') or []:
                 given = self._given_alignment(target, draw)
@@ -530,12 +535,15 @@ class Protocol:
                 if not osp.isfile(recorded):
                     self.log(f'[stage 2] {given}: its stage 1 {recorded} is gone, so whether '
                              f'it is this protocol\'s ({stage1}) was not checked')
-                elif file_sha256(recorded) != file_sha256(stage1):
+                    continue
+                stage1_sha256 = stage1_sha256 or file_sha256(stage1)
+                if file_sha256(recorded) != stage1_sha256:
                     raise ValueError(
                         f'target {target.name}: {given} was aligned from the stage 1 '
                         f'{recorded}, not from this protocol\'s ({stage1}): the stage-1 and '
                         f'aligned arms would compare two stage 1s; give that stage 1 as '
                         f'stage1.checkpoint')
+        self._given_checked_against = stage1
 
     def align(self, target: Config, draw: int) -> str:
         given = self._given_alignment(target, draw)

@@ -6,12 +6,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from alignflow.apis import benchmark
 from alignflow.apis.benchmark import (Protocol, StaleArtefactError, check_protocol,
                                       results_table, seg_runs)
 from alignflow.datasets import write_toy_dataset
+from alignflow.utils import checkpoint as checkpoint_utils
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {'train_cfg.max_iters': 2, 'train_cfg.val_interval': 100,
@@ -144,14 +146,15 @@ def test_every_arm_end_to_end_then_resume_then_reuse_only_what_matches(
     trained.clear()
     again = Protocol(protocol, str(tmp_path), log=lambda line: None).run()
     assert again == records and trained == []  # a finished protocol re-reads its table
-    check_given_checkpoints(protocol, tmp_path, trained)
+    check_given_checkpoints(protocol, tmp_path, trained, monkeypatch)
     check_reuse_against_the_settings(protocol, tmp_path, records, trained)
 
 
-def check_given_checkpoints(protocol, work_dir, trained):
+def check_given_checkpoints(protocol, work_dir, trained, monkeypatch):
     """A protocol given the stage-1 and stage-2 checkpoints of a finished one trains only its
-    segmentors and paints the same synthetic set; a stage-2 checkpoint of another draw or from
-    another stage 1 is refused before any training."""
+    segmentors and paints the same synthetic set; a stage-2 checkpoint of another draw, from
+    another stage 1 or without its training config is refused before any training; one whose
+    stage 1 is gone is reported; the check runs once per known stage 1."""
     stage1 = str(next((work_dir / 'stage1').glob('iter_*.pth')))
     aligned = str(next((work_dir / 'toy_target/align_k3_draw0').glob('iter_*.pth')))
     given = copy.deepcopy(protocol)
@@ -176,6 +179,34 @@ def check_given_checkpoints(protocol, work_dir, trained):
     other_stage1.stage1.checkpoint = str(next((work_dir / 'mask_generator').glob('iter_*.pth')))
     with pytest.raises(ValueError, match='would compare two stage 1s'):
         Protocol(other_stage1, str(root), log=lambda line: None).run()
+    assert trained == []
+
+    checker, reads = Protocol(given, str(root), log=lambda line: None), []
+    read = checkpoint_utils.read_checkpoint
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoint_utils, 'read_checkpoint',
+                      lambda path, what: reads.append(path) or read(path, what))
+        checker.check_given_alignments()
+        checker.check_given_alignments()
+    assert reads == [aligned]
+
+    state = torch.load(aligned, map_location='cpu', weights_only=False)
+    cfg = Config.fromstring(state['meta']['cfg'], '.py')
+    cfg.model.stage1_checkpoint = str(work_dir / 'gone' / 'stage1.pth')
+    state['meta']['cfg'] = cfg.pretty_text
+    torch.save(state, root / 'stage1_gone.pth')
+    del state['meta']['cfg']
+    torch.save(state, root / 'no_config.pth')
+    lines = []
+    gone = copy.deepcopy(given)
+    gone.targets[0].alignment.checkpoints = [str(root / 'stage1_gone.pth')]
+    Protocol(gone, str(root), log=lines.append).check_given_alignments()
+    assert any(f'its stage 1 {work_dir / "gone" / "stage1.pth"} is gone' in line and
+               'was not checked' in line for line in lines)
+    no_config = copy.deepcopy(given)
+    no_config.targets[0].alignment.checkpoints = [str(root / 'no_config.pth')]
+    with pytest.raises(ValueError, match='no_config.pth holds no training config'):
+        Protocol(no_config, str(root), log=lambda line: None).check_given_alignments()
     assert trained == []
 
 
