@@ -118,7 +118,8 @@ def test_polyp_stage2_default_is_the_appearance_preset():
     expected = {'conservative': plain, 'patch': plain, 'decoder': dict(plain, trainable=DECODER),
                 'lora': dict(plain, lr=1e-3), '1shot': dict(preset, diversity_weight=0.0),
                 'loosened': dict(preset, trainable='all', mask_anchor_weight=0.0,
-                                 diversity_weight=0.0), 'appearance': preset}
+                                 diversity_weight=0.0), 'appearance': preset,
+                'nets': preset}  # guard_nets: the preset, its guard in four random CNNs
     polyp = [p for p in CONFIGS if p.parent.name == 'alignflow' and
              p.stem.split('_')[0] in ('kvasir', 'clinicdb', 'colondb', 'etis', 'cvc300')]
     assert len(polyp) >= 30
