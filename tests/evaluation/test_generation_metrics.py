@@ -104,6 +104,31 @@ def test_generation_metric_in_an_evaluator_excludes_references(tmp_path):
     assert results['gen/diversity'] > 0 and results['gen/diversity_real'] > 0
 
 
+def test_diversity_in_networks_of_its_own_is_one_for_the_real_set_and_zero_for_a_copy(
+        tmp_path):
+    real = write_folder(tmp_path / 'real', 8, size=(32, 32))
+    images = [torch.from_numpy(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB))
+              .permute(2, 0, 1) for path in sorted(real.glob('*.png'))]
+
+    def ratios(generated, networks=3):
+        metric = GenerationMetric(real=str(real), feature_space='statistics', measures=('mmd', ),
+                                  diversity_networks=networks)
+        metric.process({}, [dict(gen_img=dict(data=image)) for image in generated])
+        results = metric.evaluate(len(generated))
+        return {k[len('gen/diversity_ratio'):]: v for k, v in results.items()
+                if k.startswith('gen/diversity_ratio')}
+
+    same = ratios(images)
+    assert same[''] == pytest.approx(1.0, rel=1e-5) and same['_std'] < 1e-5
+    assert ratios([images[0]] * 8) == pytest.approx({'': 0.0, '_std': 0.0, '_min': 0.0},
+                                                    abs=1e-4)
+    flat = ratios([(image.float() * 0.5 + 64).to(torch.uint8) for image in images])
+    assert 0 < flat['_min'] < flat[''] < 1 and flat['_std'] > 0  # the networks disagree
+    assert ratios(images, networks=0) == {}
+    with pytest.raises(ValueError, match='diversity_networks must be >= 0'):
+        GenerationMetric(real=str(real), feature_space='statistics', diversity_networks=-1)
+
+
 def test_generation_metric_names_a_missing_real_folder_at_build_time(tmp_path):
     with pytest.raises(FileNotFoundError, match='val_evaluator.1.real'):
         GenerationMetric(real=str(tmp_path / 'nowhere'), feature_space='statistics')

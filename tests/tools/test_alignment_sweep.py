@@ -109,6 +109,15 @@ def test_the_c2st_share_is_tabulated_when_logged(tmp_path):
     assert row.endswith('| 0.050 / 0.400 ± 0.000 (0.950) | - |')
 
 
+def test_the_diversity_in_other_networks_is_tabulated_when_logged(tmp_path):
+    write_scalars(tmp_path, [(0, 0.04), (25, 0.02)])
+    run = sweep.summarise_run(sweep.val_records(tmp_path), 'gen/kd_randomconv')
+    assert '| 0.500 / 0.500 / 0.600 |' in sweep.table({'5': [run]}, 'gen/kd_randomconv')
+    runs = [dict(run, diversity_ratio_before=0.9, diversity_ratio=after) for after in (0.8, 1.0)]
+    assert '| 0.500 / 0.500 / 0.600; other networks 0.90 -> 0.90 of real |' in sweep.table(
+        {'5': runs}, 'gen/kd_randomconv')
+
+
 def test_adherence_is_tabulated_with_its_change_from_stage1(tmp_path):
     write_scalars(tmp_path, [(0, 0.04), (25, 0.02)])
     run = sweep.summarise_run(sweep.val_records(tmp_path), 'gen/kd_randomconv')

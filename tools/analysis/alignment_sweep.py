@@ -218,6 +218,8 @@ def summarise_run(records: List[dict], metric: str) -> Dict[str, float]:
                 hf_energy_before=first.get('gen/hf_energy'),
                 diversity=last.get('gen/diversity'), diversity_real=last.get('gen/diversity_real'),
                 diversity_before=first.get('gen/diversity'),
+                diversity_ratio=last.get('gen/diversity_ratio'),
+                diversity_ratio_before=first.get('gen/diversity_ratio'),
                 c2st_before=first.get('gen/c2st_target_share'),
                 c2st_after=last.get('gen/c2st_target_share'),
                 c2st_accuracy=last.get('gen/c2st_accuracy'))
@@ -230,6 +232,17 @@ def _c2st_cell(runs: List[dict]) -> str:
     after = [r['c2st_after'] for r in runs]
     return (f"{mean(r['c2st_before'] for r in runs):.3f} / {mean(after):.3f} ± "
             f"{pstdev(after):.3f} ({mean(r['c2st_accuracy'] for r in runs):.3f})")
+
+
+def _diversity_cell(runs: List[dict]) -> str:
+    """Diversity, stage 1 / after / real, then (when the metric measured it,
+    ``diversity_networks``) stage 1 -> after as a ratio to real over the other networks."""
+    cell = (f"{mean(r['diversity_before'] for r in runs):.3f} / "
+            f"{mean(r['diversity'] for r in runs):.3f} / {runs[0]['diversity_real']:.3f}")
+    if all(r.get('diversity_ratio') is not None for r in runs):
+        cell += (f"; other networks {mean(r['diversity_ratio_before'] for r in runs):.2f} -> "
+                 f"{mean(r['diversity_ratio'] for r in runs):.2f} of real")
+    return cell
 
 
 def _adherence_cell(runs: List[dict]) -> str:
@@ -263,9 +276,7 @@ def table(summary: Dict[str, List[dict]], metric: str) -> str:
             f"{', '.join(str(r['last_step']) for r in runs)} | "
             f"{mean(r['hf_energy_before'] for r in runs):.1f} / "
             f"{mean(r['hf_energy'] for r in runs):.1f} / {runs[0]['hf_energy_real']:.1f} | "
-            f"{mean(r['diversity_before'] for r in runs):.3f} / "
-            f"{mean(r['diversity'] for r in runs):.3f} / {runs[0]['diversity_real']:.3f} | "
-            f'{_c2st_cell(runs)} | {_adherence_cell(runs)} |')
+            f'{_diversity_cell(runs)} | {_c2st_cell(runs)} | {_adherence_cell(runs)} |')
     return '\n'.join(lines)
 
 
