@@ -80,7 +80,10 @@ class FewShotAlignment(BaseModel):
     :data:`STAGE1_SPREAD_DRAWS` batches stage 1's frozen copy paints for the first batch's masks,
     measured once (again after a resume: the anchor is stage 1 whatever the run has trained).
     With 5 references the first is a noisy estimate of the target's spread (docs/benchmarks.md,
-    "64 px, continued"); the second keeps the variety stage 1 had.
+    "64 px, continued"); the second keeps the variety stage 1 had, as far as the first batch's
+    masks speak for the rest. ``'stage1_batch'`` measures it on every step instead, on the batch
+    stage 1 paints from the same noise for the same masks (one more sampling pass, without
+    gradients): the guard then compares like with like, whatever masks a batch holds.
 
     A non-finite total skips the step; ``max_nonfinite`` in a row stop training.
 
@@ -138,8 +141,9 @@ class FewShotAlignment(BaseModel):
             ``output_blocks.0.1.qkv``) match ``targets`` instead of the weights, everything
             else frozen (see :func:`alignflow.models.adapters.inject_lora`); needs
             ``trainable='all'``. :meth:`merged_generator` gives back a plain generator.
-        guard_spread: 'references' or 'stage1': the spread the reward's diversity guard holds
-            (``'stage1'`` needs the guard on, ``reward.diversity_weight`` > 0).
+        guard_spread: 'references', 'stage1' or 'stage1_batch': the spread the reward's
+            diversity guard holds (the stage-1 ones need the guard on,
+            ``reward.diversity_weight`` > 0).
         max_nonfinite: consecutive non-finite steps tolerated before training stops.
     """
 
@@ -200,12 +204,12 @@ class FewShotAlignment(BaseModel):
                              f"'samples' (the model's own samples, noised), got "
                              f'{anchor_points!r}')
         self.anchor_points = anchor_points
-        if guard_spread not in ('references', 'stage1'):
-            raise ValueError(f"guard_spread must be 'references' or 'stage1', got "
-                             f'{guard_spread!r}')
-        if guard_spread == 'stage1' and not self.reward.diversity_weight > 0:
-            raise ValueError("guard_spread='stage1' sets the diversity guard's target, but the "
-                             'guard is off: set reward.diversity_weight > 0, or drop '
+        if guard_spread not in ('references', 'stage1', 'stage1_batch'):
+            raise ValueError(f"guard_spread must be 'references', 'stage1' or 'stage1_batch', "
+                             f'got {guard_spread!r}')
+        if guard_spread != 'references' and not self.reward.diversity_weight > 0:
+            raise ValueError(f'guard_spread={guard_spread!r} sets the diversity guard\'s target, '
+                             'but the guard is off: set reward.diversity_weight > 0, or drop '
                              'guard_spread')
         self.guard_spread = guard_spread
         self._stage1_spread_held = False
@@ -227,17 +231,26 @@ class FewShotAlignment(BaseModel):
     def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
         return self.generator(inputs, data_samples, mode)
 
+    def _noise(self, mask: torch.Tensor) -> torch.Tensor:
+        """Standard normal start points (B, C, H, W) for the (B, Cm, H, W) ``mask``."""
+        return torch.randn(mask.shape[0], self.generator.img_channels, *mask.shape[-2:],
+                           device=mask.device, dtype=mask.dtype)
+
+    @torch.no_grad()
+    def paint_stage1(self, mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) images stage 1 (the frozen anchor, with the generator's guidance)
+        paints for the (B, Cm, H, W) ``mask`` from ``noise``, with the training steps."""
+        generator = self.generator
+        return generator.solver.sample(
+            lambda x, t: generator.velocity(x, t, mask, velocity_net=self.anchor), noise,
+            num_steps=self.num_steps)
+
     @torch.no_grad()
     def hold_stage1_spread(self, mask: torch.Tensor) -> torch.Tensor:
         """Key the diversity guard to the spread of :data:`STAGE1_SPREAD_DRAWS` batches that
-        stage 1 (the frozen anchor, with the generator's guidance) paints for the (B, Cm, H, W)
-        ``mask`` from fresh noise; returns it, (N,) one per space of the guard."""
-        generator = self.generator
-        shape = (mask.shape[0], generator.img_channels, *mask.shape[-2:])
-        batches = [generator.solver.sample(
-            lambda x, t: generator.velocity(x, t, mask, velocity_net=self.anchor),
-            torch.randn(shape, device=mask.device, dtype=mask.dtype), num_steps=self.num_steps)
-            for _ in range(STAGE1_SPREAD_DRAWS)]
+        stage 1 paints for the (B, Cm, H, W) ``mask`` from fresh noise; returns it, (N,) one
+        per space of the guard."""
+        batches = [self.paint_stage1(mask, self._noise(mask)) for _ in range(STAGE1_SPREAD_DRAWS)]
         with torch.autocast(device_type=mask.device.type, enabled=False):
             spread = self.reward.hold_spread_of(batches)
         print_log(f'diversity guard: holds stage 1\'s spread '
@@ -254,7 +267,12 @@ class FewShotAlignment(BaseModel):
         if self.guard_spread == 'stage1' and not self._stage1_spread_held:
             self.hold_stage1_spread(mask)
         k = random.randint(1, self.grad_last_k) if self.randomize_k else self.grad_last_k
-        images = generator.sample(mask, num_steps=self.num_steps, grad_last_k=k,
+        noise = self._noise(mask)
+        if self.guard_spread == 'stage1_batch':
+            stage1_images = self.paint_stage1(mask, noise)
+            with torch.autocast(device_type=mask.device.type, enabled=False):
+                self.reward.hold_spread_of([stage1_images])
+        images = generator.sample(mask, noise=noise, num_steps=self.num_steps, grad_last_k=k,
                                   checkpoint=True)
         # The reward's statistics (moments, kernels, Laplacians) lose too much in bf16/fp16.
         with torch.autocast(device_type=images.device.type, enabled=False):

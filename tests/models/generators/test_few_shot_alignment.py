@@ -242,8 +242,38 @@ def test_guard_can_hold_stage1s_own_spread(stage1_checkpoint, target_folder):
 
     with pytest.raises(ValueError, match='the guard is off'):
         aligner(reward=copy.deepcopy(REWARD), guard_spread='stage1')
-    with pytest.raises(ValueError, match="guard_spread must be 'references' or 'stage1'"):
+    with pytest.raises(ValueError, match="guard_spread must be 'references', 'stage1' or"):
         aligner(reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0), guard_spread='real')
+
+
+def test_guard_can_hold_stage1s_spread_on_each_batch(stage1_checkpoint, target_folder):
+    model = FewShotAlignment(generator=copy.deepcopy(GENERATOR), grad_last_k=2,
+                             stage1_checkpoint=str(stage1_checkpoint),
+                             reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0),
+                             reference_images=references(target_folder), reference_size=16,
+                             guard_spread='stage1_batch')
+    inputs = source_batch()
+    # Still stage 1: it paints stage 1's very images from the same noise, nothing to make up.
+    losses = model.alignment_losses(inputs)
+    assert float(losses['spread_ratio']) == pytest.approx(1.0, rel=1e-4)
+    assert float(losses['loss_diversity']) == pytest.approx(0.0, abs=1e-5)
+    paint = model.generator.sample  # a generator whose images are 10x less varied
+    model.generator.sample = lambda mask, **kwargs: paint(mask, **kwargs) * 0.1
+    torch.manual_seed(3)
+    noise = torch.randn(4, 3, 16, 16)
+    expected = model.reward.guard_spreads(model.paint_stage1(inputs['mask'], noise).clamp(-1, 1))
+    torch.manual_seed(3)
+    losses = model.alignment_losses(inputs)
+    assert torch.allclose(model.reward.reference_spread, expected, rtol=1e-5)
+    assert float(losses['spread_ratio']) < 1 and float(losses['loss_diversity']) > 0
+    other = source_batch(seed=1)
+    model.alignment_losses(other)
+    assert not torch.allclose(model.reward.reference_spread, expected)  # measured per batch
+    with pytest.raises(ValueError, match="guard_spread='stage1_batch' sets the diversity"):
+        FewShotAlignment(generator=copy.deepcopy(GENERATOR), grad_last_k=2,
+                         stage1_checkpoint=str(stage1_checkpoint), reward=copy.deepcopy(REWARD),
+                         reference_images=references(target_folder), reference_size=16,
+                         guard_spread='stage1_batch')
 
 
 LORA = dict(rank=2, alpha=2.0, targets=[r'\.(qkv|proj)$', r'^output_blocks\.'])
