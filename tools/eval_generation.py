@@ -1,10 +1,10 @@
 """Compare a folder of generated images with a folder of real images: FID, KID, MMD,
-precision/recall. Prints a table; ``--out FILE`` also writes it as JSON (never into the folders
-it reads).
+precision/recall, and the diversity of each set. Prints a table; ``--out FILE`` also writes it
+as JSON (never into the folders it reads).
 
     python tools/eval_generation.py GENERATED_DIR REAL_DIR [--metrics fid kid mmd precision recall]
         [--feature-space inception|dino|statistics|randomconv|...] [--weights PATH]
-        [--size H W] [--out results.json]
+        [--size H W] [--diversity-networks N] [--out results.json]
 
 'FID'/'KID' need the FID Inception weights (``--weights``, or $ALIGNFLOW_INCEPTION_WEIGHTS, or
 an internet connection); other feature spaces report the same distances under their own name.
@@ -20,6 +20,7 @@ from alignflow.evaluation import (AVAILABLE_METRICS, FEATURE_SPACES, FeatureCach
                                   extract_features, minimum_set_size)
 from alignflow.evaluation.c2st import C2ST
 from alignflow.evaluation.feature_extraction import image_size_summary
+from alignflow.evaluation.generation_metric import diversity_ratios, image_spread
 from alignflow.features import InceptionWeightsUnavailable
 from alignflow.utils.atomic_io import write_text_atomic
 from alignflow.utils import register_all_modules
@@ -47,6 +48,10 @@ def parse_args(argv=None):
                         'the share of generated images that classifiers of source vs REAL '
                         'call REAL (a classifier two-sample test, not a distance)')
     parser.add_argument('--c2st-seeds', type=int, default=3, help='classifiers (seeds)')
+    parser.add_argument('--diversity-networks', type=int, default=10,
+                        help='also report the spread of the generated images over that of the '
+                        'real ones in this many random CNNs (diversity_ratio, _std, _min), both '
+                        'sets read at the generated size; 0: off (default: %(default)s)')
     return parser.parse_args(argv)
 
 
@@ -75,6 +80,16 @@ def check_inputs(args, fake_paths, real_paths) -> None:
                 raise SystemExit(f'eval_generation: {metric} needs at least {needed} images per '
                                  f'set, but the {name} folder {folder} has {len(paths)}; add '
                                  f'images or leave {metric} out of --metrics')
+    if args.diversity_networks < 0:
+        raise SystemExit(f'eval_generation: --diversity-networks must be >= 0 (0: off), got '
+                         f'{args.diversity_networks}')
+    if args.diversity_networks:
+        for name, folder, paths in (('generated', args.generated, fake_paths),
+                                    ('real', args.real, real_paths)):
+            if len(paths) < 2:
+                raise SystemExit(f'eval_generation: the diversity needs at least 2 images per '
+                                 f'set, but the {name} folder {folder} has {len(paths)}; add '
+                                 'images or pass --diversity-networks 0')
     if args.out is not None:
         out = Path(args.out).resolve()
         for folder in (args.generated, args.real):
@@ -114,6 +129,13 @@ def main(argv=None):
     results = compute_generation_metrics(fake, real, args.metrics, args.feature_space,
                                          kid_subsets=args.kid_subsets,
                                          kid_subset_size=args.kid_subset_size)
+    results.update(diversity=image_spread(fake), diversity_real=image_spread(real))
+    if args.diversity_networks:
+        ratios = diversity_ratios(load_images(fake_paths, fake_size, 'generated images'),
+                                  real_paths, fake_size, args.diversity_networks)
+        results.update(diversity_ratio=float(ratios.mean()),
+                       diversity_ratio_std=float(ratios.std()),
+                       diversity_ratio_min=float(ratios.min()))
     if args.c2st_source is not None:
         print('\ntraining (or loading) the C2ST classifiers')
         test = C2ST(source_paths, real_paths, real_size, seeds=range(args.c2st_seeds))

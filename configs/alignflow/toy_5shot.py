@@ -32,5 +32,6 @@ val_evaluator = dict(
     real=None,
     feature_space='randomconv',
     measures=('kid', 'mmd', 'c2st'),
-    c2st_source=None)  # None: the source = the images of train_dataloader.dataset
+    c2st_source=None,  # None: the source = the images of train_dataloader.dataset
+    diversity_networks=10)  # the spread in 10 more random CNNs, as a ratio to real
 test_evaluator = val_evaluator

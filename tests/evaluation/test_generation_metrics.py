@@ -153,6 +153,29 @@ def test_eval_tool_prints_a_table_and_writes_json(tmp_path):
     data = json.loads(out.read_text())
     assert data['num_fake'] == 6 and data['num_real'] == 9 and data['fd_statistics'] > 0
     assert 0.0 <= data['precision_statistics'] <= 1.0
+    assert data['diversity'] > 0 and data['diversity_real'] > 0
+    assert data['diversity_ratio_min'] <= data['diversity_ratio'] and data['diversity_ratio'] > 0
+
+
+def test_eval_tool_diversity_is_one_for_a_set_against_itself(tmp_path):
+    real = write_folder(tmp_path / 'real', 8, size=(30, 30))
+    out = tmp_path / 'metrics.json'
+    result = run_tool(real, real, '--metrics', 'mmd', '--feature-space', 'statistics',
+                      '--diversity-networks', '3', '--out', out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert data['diversity'] == pytest.approx(data['diversity_real'])
+    assert data['diversity_ratio'] == pytest.approx(1.0, rel=1e-5)
+    assert data['diversity_ratio_std'] < 1e-5
+    result = run_tool(real, real, '--metrics', 'mmd', '--feature-space', 'statistics',
+                      '--diversity-networks', '0', '--out', out)
+    assert result.returncode == 0 and 'diversity_ratio' not in json.loads(out.read_text())
+    result = run_tool(real, real, '--feature-space', 'statistics', '--diversity-networks', '-1')
+    assert result.returncode != 0 and '--diversity-networks must be >= 0' in result.stderr
+    one = write_folder(tmp_path / 'one', 1)
+    result = run_tool(real, one, '--metrics', 'mmd', '--feature-space', 'statistics')
+    assert result.returncode != 0 and 'Traceback' not in result.stderr
+    assert 'the diversity needs at least 2 images per set, but the real folder' in result.stderr
 
 
 def test_eval_tool_refuses_fid_without_weights_and_bad_folders(tmp_path):
