@@ -138,6 +138,29 @@ def load_checkpoint_weights(module: torch.nn.Module, checkpoint: str, prefix: st
     module.load_state_dict(state, strict=True)
 
 
+def check_weights_fit(module: torch.nn.Module, checkpoint: str, what: str = 'the model',
+                      source: Optional[str] = None, hint: str = '') -> None:
+    """Refuse a checkpoint whose ``state_dict`` shares no key with ``module``.
+
+    mmengine's ``load_from`` loads non-strictly and only logs the missing and unexpected keys,
+    so a checkpoint of another model (a stage-1 one given to a stage-2 config) would leave the
+    model as built and be evaluated as if loaded. Partial fits are left to mmengine's warning.
+
+    Raises:
+        CheckpointMismatchError: no key of the checkpoint is one of ``module``'s.
+    """
+    ckpt = read_checkpoint(checkpoint, source, hint)
+    state = checkpoint_weights(ckpt, checkpoint, hint=hint)
+    own = module.state_dict()
+    if state and own and not state.keys() & own.keys():
+        saved = saved_model_type(ckpt)
+        origin = f' (from {source})' if source else ''
+        kind = f', saved by a {saved},' if saved else ''
+        raise CheckpointMismatchError(
+            f'checkpoint {checkpoint}{origin}{kind} has none of the weights of {what} '
+            f'({_mismatch(state, own)})' + (f'; {hint}' if hint else ''))
+
+
 def saved_model_type(ckpt: dict) -> Optional[str]:
     """The ``model.type`` of the config an mmengine run stored in a checkpoint's
     ``meta['cfg']``, or None when it has none (or it cannot be parsed)."""

@@ -128,6 +128,21 @@ def test_test_tool_loads_weights_only_even_where_the_config_says_resume(trained,
     assert 'gen/fm_loss' in result.stdout + result.stderr
 
 
+def test_test_tool_refuses_a_checkpoint_of_another_model(trained, tmp_path):
+    """mmengine loads load_from non-strictly: a checkpoint with none of the model's keys (here
+    a stage-2-shaped one, its keys under generator.) would be tested as the model as built."""
+    work_dir, _ = trained
+    other = tmp_path / 'stage2_shaped.pth'
+    weights = checkpoint_weights(work_dir / 'iter_6.pth')[0]
+    torch.save({'state_dict': {f'generator.{k}': v for k, v in weights.items()}}, other)
+    result = run_tool(['tools/test.py', CONFIG, str(other)], tmp_path / 'test')
+    assert result.returncode != 0
+    assert f'checkpoint {other} (from the checkpoint argument of tools/test.py) has none of ' \
+        f'the weights of the MaskConditionedFlow of {CONFIG}' in result.stderr
+    assert 'unexpected generator.' in result.stderr and 'model.stage1_checkpoint' in result.stderr
+    assert 'gen/fm_loss' not in result.stdout + result.stderr
+
+
 def test_an_average_of_a_runs_checkpoints_tests_but_never_resumes(trained, tmp_path):
     """The documented path: tools/analysis/average_checkpoints.py on a run's kept checkpoints,
     then tools/test.py on the mean; tools/train.py --resume refuses it (no optimizer state)."""
@@ -266,6 +281,18 @@ def test_alignment_config_trains_from_a_stage1_checkpoint(trained, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert 'num_steps=2' in next((tmp_path / 'test').glob('*/*.log')).read_text()
     assert len(list((out / 'images').iterdir())) == 4 == len(list((out / 'masks').iterdir()))
+    # Given its own stage-1 checkpoint, the stage-2 config tests stage 1 (the sweep's stage-1
+    # row); another stage-1 checkpoint would be silently ignored by mmengine, so it is refused.
+    for given, works in ((stage1_dir / 'iter_6.pth', True), (stage1_dir / 'iter_3.pth', False)):
+        command = [sys.executable, 'tools/test.py', ALIGN_CONFIG, str(given), '--work-dir',
+                   str(tmp_path / f'test_{given.stem}'), '--cfg-options', *ALIGN_SMALL,
+                   'test_dataloader.dataset.num_samples=4',
+                   f'model.stage1_checkpoint={stage1_dir / "iter_6.pth"}']
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert (result.returncode == 0) == works, result.stdout[-3000:] + result.stderr[-3000:]
+        output = result.stdout + result.stderr
+        assert ('testing stage 1' in output and 'gen/c2st_target_share' in output) == works
+        assert ('has none of the weights of the FewShotAlignment' in output) != works
 
 
 def test_alignment_without_stage1_checkpoint_says_which_command_makes_it(tmp_path):

@@ -8,7 +8,8 @@ from mmengine.runner import CheckpointLoader
 
 from alignflow.utils.atomic_backend import AtomicLocalBackend
 from alignflow.utils.checkpoint import (CheckpointMismatchError, check_checkpoint_file,
-                                        load_checkpoint_weights, read_checkpoint)
+                                        check_weights_fit, load_checkpoint_weights,
+                                        read_checkpoint)
 
 
 def test_the_atomic_backend_replaces_whole_files_or_nothing(tmp_path, monkeypatch):
@@ -71,6 +72,22 @@ def test_weights_load_strictly_with_the_keys_that_differ(checkpoint):
         load_checkpoint_weights(module, str(checkpoint), prefix='head.')
     with pytest.raises(ValueError, match="has no 'ema_state_dict'"):
         load_checkpoint_weights(module, str(checkpoint), state_key='ema_state_dict')
+
+
+def test_a_checkpoint_with_none_of_the_models_weights_is_refused(checkpoint, tmp_path):
+    check_weights_fit(torch.nn.Linear(2, 2), str(checkpoint))  # fits: silent
+    check_weights_fit(torch.nn.Linear(2, 3), str(checkpoint))  # partly: left to mmengine
+    wrapped = torch.nn.Sequential(torch.nn.Linear(2, 2))  # the same weights under '0.'
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'iter_10\.pth \(from --ckpt\) has none of the weights of the '
+                             r'probe \(missing 0\.weight, 0\.bias; unexpected weight, bias\); '
+                             r'do this'):
+        check_weights_fit(wrapped, str(checkpoint), 'the probe', '--ckpt', 'do this')
+    saved = tmp_path / 'saved.pth'
+    torch.save(dict(state_dict=torch.nn.Linear(2, 2).state_dict(),
+                    meta=dict(cfg="model = dict(type='MaskConditionedFlow')")), saved)
+    with pytest.raises(CheckpointMismatchError, match='saved by a MaskConditionedFlow'):
+        check_weights_fit(wrapped, str(saved))
 
 
 def small_run_checkpoints(tmp_path, count=3):
