@@ -187,6 +187,29 @@ def test_anchors_on_samples_look_at_the_models_own_images_not_the_source(stage1_
         build(stage1_checkpoint, target_folder, anchor_points='trajectory')
 
 
+def test_anchors_on_samples_train_the_decoder_half_of_the_appearance_preset(stage1_checkpoint,
+                                                                           target_folder):
+    """The user guide's setting for masks before the look: the preset's trainable subset with
+    anchor_points='samples'. The samples are detached, so the anchors must still reach the
+    decoder through the velocity evaluated at them, and leave the frozen encoder alone."""
+    torch.manual_seed(0)
+    model = FewShotAlignment(generator=dict(copy.deepcopy(GENERATOR), cond_dropout=0.1),
+                             reward=copy.deepcopy(REWARD), stage1_checkpoint=str(stage1_checkpoint),
+                             grad_last_k=2, reference_images=references(target_folder),
+                             reference_size=16, mask_anchor_weight=1.0, anchor_points='samples',
+                             trainable=[r'^velocity_net\.(output_blocks|out_norm|out_conv)\.'])
+    with torch.no_grad():  # the model has drifted from stage 1
+        for param in model.generator.velocity_net.parameters():
+            param.add_(0.05 * torch.randn_like(param))
+    losses = model.alignment_losses(source_batch())
+    (losses['loss_anchor'] + losses['loss_mask_anchor']).backward()
+    named = dict(model.generator.named_parameters())
+    trained = [n for n, p in named.items() if p.requires_grad]
+    assert trained and all(named[n].grad is not None and named[n].grad.abs().sum() > 0
+                           for n in trained if n.endswith('weight'))
+    assert all(p.grad is None for p in named.values() if not p.requires_grad)
+
+
 def test_diversity_guard_reaches_the_generator_through_the_samples(stage1_checkpoint,
                                                                    tmp_path):
     colours = []
