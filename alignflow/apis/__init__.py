@@ -1,5 +1,6 @@
+from .config_resolution import prepare_reference_split, resolve_config
 from .export import export_generator
-from .reference_split import prepare_reference_split
 from .runner import build_runner, load_config
 
-__all__ = ['build_runner', 'export_generator', 'load_config', 'prepare_reference_split']
+__all__ = ['build_runner', 'export_generator', 'load_config', 'prepare_reference_split',
+           'resolve_config']
