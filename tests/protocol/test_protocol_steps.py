@@ -1,4 +1,4 @@
-"""The benchmark protocol: its checks, every arm end to end on toy data, and resuming."""
+"""The protocol's steps: its checks, every arm end to end on toy data, and resuming."""
 import copy
 import csv
 import json
@@ -9,11 +9,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from alignflow.apis import benchmark
-from alignflow.apis.benchmark import (Protocol, StaleArtefactError, check_protocol,
-                                      results_table, seg_runs)
+from alignflow.protocol import (ARMS, Protocol, StaleArtefactError, check_protocol,
+                                results_table, seg_runs)
+from alignflow.protocol import steps as protocol_steps
 from alignflow.datasets import write_toy_dataset
-from alignflow.utils import checkpoint as checkpoint_utils
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {'train_cfg.max_iters': 2, 'train_cfg.val_interval': 100,
@@ -124,7 +123,7 @@ def test_every_arm_end_to_end_then_resume_then_reuse_only_what_matches(
         'toy_target/seg/unet/aligned_generated_masks_draw0/seed0']
     assert all(p.stat().st_mtime_ns == t for p, t in done.items())  # nothing recomputed
 
-    assert [r['arm'] for r in records] == list(benchmark.ARMS)
+    assert [r['arm'] for r in records] == list(ARMS)
     for record in records:
         assert 0 <= record['mDice'] <= 100 and 0 <= record['lesion/dice_per_image'] <= 1
         assert ('synthesis/kd_randomconv' in record) == (record['arm'] != 'real')
@@ -139,7 +138,7 @@ def test_every_arm_end_to_end_then_resume_then_reuse_only_what_matches(
     assert not set(heldout) & {Path(p).stem for p in split['references']}
     with open(tmp_path / 'results.csv') as f:
         rows = list(csv.DictReader(f))
-    assert [row['arm'] for row in rows] == list(benchmark.ARMS)
+    assert [row['arm'] for row in rows] == list(ARMS)
     table = (tmp_path / 'results.md').read_text()
     assert table == results_table(records) and '| toy_target | unet | aligned | 1 |' in table
 
@@ -182,9 +181,9 @@ def check_given_checkpoints(protocol, work_dir, trained, monkeypatch):
     assert trained == []
 
     checker, reads = Protocol(given, str(root), log=lambda line: None), []
-    read = checkpoint_utils.read_checkpoint
+    read = protocol_steps.read_checkpoint
     with monkeypatch.context() as patch:
-        patch.setattr(checkpoint_utils, 'read_checkpoint',
+        patch.setattr(protocol_steps, 'read_checkpoint',
                       lambda path, what: reads.append(path) or read(path, what))
         checker.check_given_alignments()
         checker.check_given_alignments()

@@ -1,20 +1,16 @@
-"""The sweep tool's reading and tabulation of logged validation scalars (no training)."""
-import importlib.util
+"""The alignment sweep's reading and tabulation of logged validation scalars, its resume and
+staleness rules (no training)."""
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-SPEC = importlib.util.spec_from_file_location(
-    'alignment_sweep', Path(__file__).resolve().parents[2] / 'tools' / 'analysis' /
-    'alignment_sweep.py')
-sweep = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(sweep)
+from alignflow.protocol import StaleArtefactError
+from alignflow.protocol import sweep as sweep_runs
+from alignflow.protocol import sweep_report as sweep
+from alignflow.protocol.sweep import AlignmentSweep, pair_folder, run_overrides
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write_scalars(work_dir: Path, kids, stamp='20260101_000000'):
@@ -60,19 +56,41 @@ def test_a_run_cut_during_its_final_validation_is_named(tmp_path):
 
 
 def test_an_interrupted_run_resumes_and_a_finished_one_is_skipped(tmp_path, monkeypatch):
-    commands = []
-    monkeypatch.setattr(sweep.subprocess, 'call', lambda command, **kw: commands.append(command)
-                        or 0)
-    fresh, interrupted, finished = (tmp_path / name for name in ('fresh', 'cut', 'done'))
-    interrupted.mkdir()
-    (interrupted / 'last_checkpoint').write_text('iter_50.pth')
-    finished.mkdir()
-    (finished / 'done').touch()
-    for work_dir in (fresh, interrupted, finished):
-        sweep.train('cfg.py', work_dir, ['reference_split.k=5'])
-    assert len(commands) == 2
-    assert '--resume' not in commands[0] and '--resume' in commands[1]
-    assert (fresh / 'done').exists() and (interrupted / 'done').exists()
+    trained = []
+
+    def train(cfg):
+        trained.append((Path(cfg.work_dir).name, cfg.resume))
+        (Path(cfg.work_dir) / 'last_checkpoint').write_text(f'{cfg.work_dir}/iter_4.pth')
+
+    monkeypatch.setattr(sweep_runs, 'train', train)
+    config = str(REPO / 'configs/alignflow/toy_5shot.py')
+    runs = AlignmentSweep(config, str(tmp_path), shots=[5], seeds=[0, 1, 2],
+                          log=lambda line: None)
+    interrupted, fresh = runs.run_dir(5, 1), runs.run_dir(5, 2)
+    runs.store.start(interrupted, ('align', 5, 1))  # as a killed training leaves it
+    (interrupted / 'last_checkpoint').write_text(f'{interrupted}/iter_2.pth')
+    assert runs.align(5, 0).endswith('k5_seed0/iter_4.pth')
+    runs.align(5, 1)
+    assert trained == [('k5_seed0', True), ('k5_seed1', True)]  # resumes from its checkpoint
+    trained.clear()
+    again = AlignmentSweep(config, str(tmp_path), shots=[5], seeds=[0, 1, 2],
+                           log=lambda line: None)
+    assert again.align(5, 0) == runs.align(5, 0) and trained == []  # finished: re-read
+    assert not fresh.exists()
+
+    # Other settings, or a run of a sweep that recorded none (a `done` marker), are refused.
+    other = AlignmentSweep(config, str(tmp_path), shots=[5], seeds=[0],
+                           cfg_options={'optim_wrapper.optimizer.lr': 1e-3},
+                           log=lambda line: None)
+    with pytest.raises(StaleArtefactError, match='k5_seed0.*Delete every folder'):
+        other.align(5, 0)
+    legacy = tmp_path / 'k5_seed2'
+    legacy.mkdir()
+    (legacy / 'done').touch()
+    (legacy / 'last_checkpoint').write_text(f'{legacy}/iter_4.pth')
+    with pytest.raises(StaleArtefactError, match='did not record them'):
+        again.align(5, 2)
+    assert trained == []
 
 
 def test_table_reports_mean_spread_and_extremes_over_draws(tmp_path):
@@ -88,7 +106,7 @@ def test_table_reports_mean_spread_and_extremes_over_draws(tmp_path):
 
 
 def test_overrides_set_the_one_reference_split():
-    assert sweep.run_overrides('all', 3) == ['reference_split.k=all', 'reference_split.seed=3']
+    assert run_overrides('all', 3) == {'reference_split.k': 'all', 'reference_split.seed': 3}
 
 
 def test_a_run_without_logs_is_reported(tmp_path):
@@ -149,49 +167,20 @@ def sweep_look(aligned_on_target):
     return look_matched_change(0.55, 0.5, aligned_on_target, 0.35)
 
 
-def test_target_adherence_needs_the_source_segmentor():
-    with pytest.raises(SystemExit):
-        sweep.parse_args(['cfg.py', '--work-root', 'w', '--adherence-target', 'pairs'])
+def test_target_adherence_needs_the_source_segmentor(tmp_path):
+    with pytest.raises(ValueError, match='adherence_target needs adherence'):
+        AlignmentSweep('cfg.py', str(tmp_path), adherence_target='pairs')
 
 
 def test_target_pairs_without_masks_are_refused_with_the_flag(tmp_path):
     (tmp_path / 'images').mkdir()
     with pytest.raises(FileNotFoundError, match='--adherence-target: .* needs a masks/'):
-        sweep.pair_folder(str(tmp_path), '--adherence-target', 'held-out real target pairs')
+        pair_folder(str(tmp_path), '--adherence-target', 'held-out real target pairs')
     (tmp_path / 'masks').mkdir()
-    assert sweep.pair_folder(str(tmp_path), '--adherence-target', 'pairs') == str(tmp_path)
+    assert pair_folder(str(tmp_path), '--adherence-target', 'pairs') == str(tmp_path)
 
 
 def test_look_table_reads_n_a_for_a_stage1_that_finds_nothing_on_target_masks():
     run = dict(adherence_real_source=0.5, adherence_real_target=0.35, adherence_stage1=0.55,
                adherence_target_stage1=0.0, adherence_target=0.3, adherence_look_matched=None)
     assert sweep.look_table({'5': [run]}).splitlines()[-1].endswith('| 0.300 | n/a | n/a |')
-
-
-def test_a_killed_sweep_takes_its_running_child_with_it(tmp_path):
-    """``kill PID`` of the sweep must not leave the training run it waits for going."""
-    child_pid = tmp_path / 'child.pid'
-    script = tmp_path / 'sweep_like.py'
-    script.write_text(
-        'import importlib.util, subprocess, sys\n'
-        f'spec = importlib.util.spec_from_file_location("s", {str(SPEC.origin)!r})\n'
-        'sweep = importlib.util.module_from_spec(spec); spec.loader.exec_module(sweep)\n'
-        'sweep.stop_children_on_sigterm()\n'
-        'subprocess.call([sys.executable, "-c", "import os, time; '
-        f'open({str(child_pid)!r}, \'w\').write(str(os.getpid())); time.sleep(120)"])\n')
-    parent = subprocess.Popen([sys.executable, str(script)])
-    deadline = time.monotonic() + 120
-    while not (child_pid.exists() and child_pid.read_text()):
-        assert parent.poll() is None and time.monotonic() < deadline
-        time.sleep(0.1)
-    parent.send_signal(signal.SIGTERM)
-    assert parent.wait(timeout=30) == 128 + signal.SIGTERM
-    pid = int(child_pid.read_text())
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
-    pytest.fail(f'the child {pid} outlived the sweep')
