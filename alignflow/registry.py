@@ -58,6 +58,7 @@ SOLVERS = Registry('ode solver', scope='alignflow', locations=['alignflow.flow']
 
 # Stage 2 and mask generation (filled by later modules).
 REWARDS = Registry('reward', scope='alignflow', locations=['alignflow.rewards'])
+LOSSES = Registry('alignment loss', scope='alignflow', locations=['alignflow.losses'])
 FEATURE_EXTRACTORS = Registry(
     'feature extractor', scope='alignflow', locations=['alignflow.features'])
 MASK_POSTPROCESSORS = Registry(

@@ -10,7 +10,7 @@ MODULES = [
     'alignflow.flow.loss',
     'alignflow.rewards.base',
     'alignflow.models.generators.few_shot_alignment',
-    'alignflow.models.generators.adaptive_weight',
+    'alignflow.losses.adaptive_weight',
     'alignflow.models.adapters.trainable',
     'alignflow.datasets.references',
     'alignflow.masks.postprocess',

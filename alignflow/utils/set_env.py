@@ -19,6 +19,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import alignflow.evaluation  # noqa: F401
     import alignflow.features  # noqa: F401
     import alignflow.flow  # noqa: F401
+    import alignflow.losses  # noqa: F401
     import alignflow.masks  # noqa: F401
     import alignflow.models  # noqa: F401
     import alignflow.rewards  # noqa: F401

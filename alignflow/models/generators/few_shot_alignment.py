@@ -14,7 +14,7 @@ from alignflow.flow import flow_matching_loss
 from alignflow.models.adapters import inject_lora, merge_lora, train_only
 from alignflow.registry import MODELS, REWARDS
 from alignflow.utils.checkpoint import load_checkpoint_weights
-from .adaptive_weight import AdaptiveWeight
+from alignflow.losses import AdaptiveWeight
 
 
 STAGE1_SPREAD_DRAWS = 4  # stage-1 batches averaged into the guard's target (guard_spread='stage1')
