@@ -33,6 +33,7 @@ setup(
         'ftfy',
         'regex',
         'setuptools<81',
+        'submitit>=1.5',
     ],
     extras_require={
         'tests': ['pytest'],

@@ -23,21 +23,29 @@ from .steps import Protocol
 EXECUTORS = ('local', 'slurm', 'debug')
 
 
-def build_executor(cluster: str, work_dir: str, **parameters) -> submitit.Executor:
+def build_executor(cluster: str, work_dir: str, timeout_min: int = 24 * 60,
+                   **parameters) -> submitit.Executor:
     """A submitit executor writing its job logs under ``<work_dir>/jobs``.
 
     Args:
         cluster: ``'local'`` (one process per job on this machine), ``'slurm'`` (one Slurm job
             per step) or ``'debug'`` (in this process, one after another: a debugger stops in
             the step).
-        parameters: submitit's executor parameters, e.g. ``timeout_min``, ``gpus_per_node``,
-            ``slurm_partition``, ``cpus_per_task`` (see ``submitit.AutoExecutor``).
+        timeout_min: the time limit of one step (submitit's local default is 2 minutes).
+        parameters: the executor's own parameters: ``gpus_per_node`` for ``'local'``;
+            ``slurm_partition``, ``gpus_per_node``, ``cpus_per_task``, ``mem_gb``... for
+            ``'slurm'`` (see ``submitit.AutoExecutor``).
     """
-    if cluster not in EXECUTORS:
+    folder = Path(work_dir) / 'jobs' / '%j'
+    if cluster == 'local':
+        executor = submitit.LocalExecutor(folder)
+    elif cluster == 'debug':
+        executor = submitit.DebugExecutor(folder)
+    elif cluster == 'slurm':
+        executor = submitit.AutoExecutor(folder, cluster='slurm')
+    else:
         raise ValueError(f'executor {cluster!r} is unknown; choose from {list(EXECUTORS)}')
-    executor = submitit.AutoExecutor(folder=Path(work_dir) / 'jobs' / '%j', cluster=cluster)
-    if parameters:
-        executor.update_parameters(**parameters)
+    executor.update_parameters(timeout_min=timeout_min, **parameters)
     return executor
 
 

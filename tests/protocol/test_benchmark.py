@@ -17,16 +17,16 @@ TOY = str(REPO / 'configs/benchmark/toy.py')
 
 
 @pytest.fixture
-def folders(tmp_path):
+def folder_options(tmp_path):
     source = write_toy_dataset(tmp_path / 'source', num_samples=4, img_size=32, seed=0)
     target = write_toy_dataset(tmp_path / 'target', num_samples=8, img_size=32,
                                domain='target', seed=1)
     return {'source.data_root': str(source), 'targets.0.folder': str(target)}
 
 
-def test_dry_run_lists_the_runs_then_refuses_a_stale_work_dir(folders, tmp_path):
+def test_dry_run_lists_the_runs_then_refuses_a_stale_work_dir(folder_options, tmp_path):
     work_dir = tmp_path / 'work'
-    protocol = load_protocol(TOY, folders)
+    protocol = load_protocol(TOY, folder_options)
     lines = []
     runs = dry_run(protocol, str(work_dir), log=lines.append)
     assert runs and 'finished steps match the protocol' in lines[0]
@@ -47,15 +47,15 @@ def test_dry_run_lists_the_runs_then_refuses_a_stale_work_dir(folders, tmp_path)
         dry_run(protocol, str(work_dir), log=lines.append)
 
 
-def test_a_bad_protocol_names_the_key(folders, tmp_path):
+def test_a_bad_protocol_names_the_key(folder_options, tmp_path):
     with pytest.raises(ProtocolError, match='does not exist'):
         load_protocol(str(tmp_path / 'nope.py'))
     with pytest.raises(ProtocolError, match='toy.py: .*arms \\[\'fancy\'\\] are unknown'):
-        load_protocol(TOY, dict(folders, arms=['real', 'fancy']))
+        load_protocol(TOY, dict(folder_options, arms=['real', 'fancy']))
 
 
-def test_the_tool_is_a_wrapper_that_exits_with_the_message(folders, tmp_path):
-    options = [f'{k}={v}' for k, v in folders.items()]
+def test_the_tool_is_a_wrapper_that_exits_with_the_message(folder_options, tmp_path):
+    options = [f'{k}={v}' for k, v in folder_options.items()]
     command = [sys.executable, str(REPO / 'tools/benchmark.py'), TOY, '--dry-run',
                '--work-dir', str(tmp_path / 'work'), '--cfg-options', *options]
     listed = subprocess.run(command, capture_output=True, text=True, cwd=REPO)

@@ -12,51 +12,17 @@ from mmengine.config import Config
 from alignflow.protocol import (ARMS, Protocol, StaleArtefactError, check_protocol,
                                 results_table, seg_runs)
 from alignflow.protocol import steps as protocol_steps
-from alignflow.datasets import write_toy_dataset
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = {'train_cfg.max_iters': 2, 'train_cfg.val_interval': 100,
-        'default_hooks.checkpoint.interval': 2, 'train_dataloader.batch_size': 4,
-        'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
-        'val_dataloader.num_workers': 0, 'val_dataloader.persistent_workers': False,
-        'visualizer.vis_backends': [dict(type='LocalVisBackend')]}
 
 
-@pytest.fixture(scope='module')
-def folders(tmp_path_factory):
-    root = tmp_path_factory.mktemp('protocol_data')
-    source = write_toy_dataset(root / 'source', num_samples=8, img_size=32, seed=0)
-    target = write_toy_dataset(root / 'target', num_samples=12, img_size=32, domain='target',
-                               seed=1)
-    return source, target
-
-
-def toy_protocol(source, target, **changes) -> Config:
-    protocol = Config.fromfile(str(REPO / 'configs/benchmark/toy.py'))
-    protocol.merge_from_dict({
-        'source.data_root': str(source), 'targets.0.folder': str(target),
-        'targets.0.num_heldout': 6, 'targets.0.shots': 3, 'targets.0.draws': [0],
-        'seeds': [0], 'stage1.cfg_options': TINY,
-        # an untrained mask generator paints noise: keep the chain from rejecting it
-        'mask_generator.cfg_options': dict(
-            TINY, **{'model.postprocess': [dict(type='Binarize', threshold=0.5)]}),
-        'targets.0.alignment.cfg_options': dict(TINY, **{'custom_hooks.0.floor_factor': None}),
-        'segmentors.0.cfg_options': TINY,
-        'synthesis.num_steps': 2, 'synthesis.batch_size': 8,
-        'distances.c2st_seeds': 1, 'distances.c2st_steps': 5})
-    protocol.merge_from_dict(changes)
-    return protocol
-
-
-def test_the_protocol_lists_its_runs(folders):
-    source, target = folders
-    runs = seg_runs(toy_protocol(source, target, seeds=[0, 1],
-                                 **{'targets.0.draws': [3, 4]}))
+def test_the_protocol_lists_its_runs(toy_protocol):
+    runs = seg_runs(toy_protocol(seeds=[0, 1], **{'targets.0.draws': [3, 4]}))
     assert [(r.arm, r.draw, r.seed) for r in runs] == [
         ('real', None, 0), ('real', None, 1), ('stage1', None, 0), ('stage1', None, 1),
         ('aligned', 3, 0), ('aligned', 4, 1),
         ('aligned_generated_masks', 3, 0), ('aligned_generated_masks', 4, 1)]
-    crossed = seg_runs(toy_protocol(source, target, seeds=[0, 1], pair_draws_with_seeds=False,
+    crossed = seg_runs(toy_protocol(seeds=[0, 1], pair_draws_with_seeds=False,
                                     arms=['aligned'], **{'targets.0.draws': [3, 4]}))
     assert [(r.draw, r.seed) for r in crossed] == [(3, 0), (3, 1), (4, 0), (4, 1)]
 
@@ -76,10 +42,9 @@ def test_the_protocol_lists_its_runs(folders):
     ({'targets.0.alignment.checkpoints': ['/nowhere/a.pth']},
      "alignment.checkpoints entry '/nowhere/a.pth' does not exist"),
 ])
-def test_a_bad_protocol_is_refused_before_training(folders, changes, message):
-    source, target = folders
+def test_a_bad_protocol_is_refused_before_training(toy_protocol, changes, message):
     with pytest.raises((ValueError, FileNotFoundError), match=message):
-        check_protocol(toy_protocol(source, target, **changes))
+        check_protocol(toy_protocol(**changes))
 
 
 def test_the_shipped_protocols_are_valid(folders):
@@ -93,9 +58,8 @@ def test_the_shipped_protocols_are_valid(folders):
 
 
 def test_every_arm_end_to_end_then_resume_then_reuse_only_what_matches(
-        folders, tmp_path, monkeypatch):
-    source, target = folders
-    protocol = toy_protocol(source, target)
+        toy_protocol, tmp_path, monkeypatch):
+    protocol = toy_protocol()
     trained = []
     original = Protocol._train
 
@@ -280,13 +244,12 @@ def test_the_table_gives_mean_and_spread_over_runs():
     assert '0.0100 ± 0.0000' in row and '25.0 ± 0.0' in row and '| – |' in row
 
 
-def test_fingerprints_follow_the_heldout_split_and_a_given_checkpoint(folders, tmp_path):
+def test_fingerprints_follow_the_heldout_split_and_a_given_checkpoint(toy_protocol, tmp_path):
     """heldout.txt is rewritten when num_heldout changes and the segmentor runs tested on it
     change fingerprint; a stage-1 checkpoint given by the protocol counts by its bytes."""
-    source, target = folders
     checkpoint = tmp_path / 'stage1.pth'
     checkpoint.write_bytes(b'weights a')
-    protocol = toy_protocol(source, target, **{'stage1.checkpoint': str(checkpoint)})
+    protocol = toy_protocol(**{'stage1.checkpoint': str(checkpoint)})
     run = next(r for r in seg_runs(protocol) if r.arm == 'real')
     steps = Protocol(protocol, str(tmp_path / 'work'), log=lambda line: None)
     heldout = steps.heldout(protocol.targets[0]).read_text().split()

@@ -332,16 +332,13 @@ def test_mask_flow_config_trains_and_writes_mask_grids(tmp_path):
 
 def test_sweep_scores_mask_adherence_of_stage1_and_each_final_checkpoint(trained, tmp_path,
                                                                         monkeypatch):
-    import importlib.util
+    import argparse
 
     from alignflow.datasets import write_toy_dataset
+    from alignflow.protocol.sweep import AlignmentSweep
     from alignflow.registry import MODELS
     from alignflow.utils import register_all_modules
-    from mmengine.config import Config
-    spec = importlib.util.spec_from_file_location(
-        'alignment_sweep', REPO / 'tools' / 'analysis' / 'alignment_sweep.py')
-    sweep = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sweep)
+    from mmengine.config import Config, DictAction
     register_all_modules()
     seg_config = 'configs/segmentation/unet_polyp_32.py'
     torch.manual_seed(0)
@@ -353,23 +350,33 @@ def test_sweep_scores_mask_adherence_of_stage1_and_each_final_checkpoint(trained
     stage1_dir, _ = trained
     root = tmp_path / 'sweep'
     monkeypatch.chdir(REPO)
-    argv = [ALIGN_CONFIG, '--shots', '5', '--seeds', '0', '--work-root', str(root),
-            '--adherence', seg_config, str(segmentor), str(masks), '--cfg-options', *ALIGN_SMALL,
-            f'model.stage1_checkpoint={stage1_dir / "iter_6.pth"}']
-    sweep.main(argv + ['--adherence-target', str(target)])
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args(['--cfg-options', *ALIGN_SMALL, 'model.stage1_checkpoint='
+                                 f'{stage1_dir / "iter_6.pth"}']).cfg_options
+
+    def sweep(adherence, **kwargs):
+        return AlignmentSweep(ALIGN_CONFIG, str(root), shots=[5], seeds=[0],
+                              cfg_options=options, adherence=adherence,
+                              log=lambda line: None, **kwargs).run()
+
+    adherence = (seg_config, str(segmentor), str(masks))
+    sweep(adherence, adherence_target=str(target))
     run = json.loads((root / 'summary.json').read_text())['5'][0]
-    stage1 = json.loads((root / 'stage1' / 'adherence.json').read_text())
-    final = json.loads((root / 'k5_seed0' / 'adherence.json').read_text())
+    stage1 = json.loads((root / 'stage1' / 'adherence' / 'artefact.json').read_text())
+    final = json.loads((root / 'k5_seed0' / 'adherence' / 'artefact.json').read_text())
     assert stage1['images'] == final['images'] == 3
     assert final['checkpoint'].endswith('iter_4.pth')
     assert stage1['checkpoint'].endswith('iter_6.pth')
     assert run['adherence'] == final['dice'] and run['adherence_stage1'] == stage1['dice']
-    assert len(list((root / 'k5_seed0' / 'adherence_pairs' / 'images').iterdir())) == 3
+    assert len(list((root / 'k5_seed0' / 'adherence' / 'pairs' / 'images').iterdir())) == 3
     assert 'lesion Dice (stage 1 / after)' in (root / 'summary.md').read_text()
     # --adherence-target: both models paint the target's 2 masks (never into its folder), and
     # the look-matched change is computed from the four figures.
-    on_target = json.loads((root / 'k5_seed0' / 'adherence_target.json').read_text())
-    stage1_on_target = json.loads((root / 'stage1' / 'adherence_target.json').read_text())
+    on_target = json.loads((root / 'k5_seed0' / 'adherence_target' / 'artefact.json')
+                           .read_text())
+    stage1_on_target = json.loads((root / 'stage1' / 'adherence_target' / 'artefact.json')
+                                  .read_text())
     assert on_target['images'] == stage1_on_target['images'] == 2
     assert run['adherence_target'] == on_target['dice']
     assert run['adherence_target_stage1'] == stage1_on_target['dice']
@@ -379,8 +386,8 @@ def test_sweep_scores_mask_adherence_of_stage1_and_each_final_checkpoint(trained
                 if min(scale) > 0 else None)  # None: the random segmentor finds no lesion
     assert run['adherence_look_matched'] == (pytest.approx(expected) if expected else expected)
     assert "change if the look is the target's" in (root / 'summary.md').read_text()
-    cached = (root / 'k5_seed0' / 'adherence.json').stat().st_mtime_ns
-    sweep.main(argv)  # finished runs and their scores are reused
-    assert (root / 'k5_seed0' / 'adherence.json').stat().st_mtime_ns == cached
+    cached = (root / 'k5_seed0' / 'adherence' / 'artefact.json').stat().st_mtime_ns
+    sweep(adherence)  # finished runs and their scores are reused
+    assert (root / 'k5_seed0' / 'adherence' / 'artefact.json').stat().st_mtime_ns == cached
     with pytest.raises(FileNotFoundError, match='needs a masks/ subfolder'):
-        sweep.main(argv[:7] + ['--adherence', seg_config, str(segmentor), str(tmp_path)])
+        sweep((seg_config, str(segmentor), str(tmp_path)))
