@@ -51,8 +51,10 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    if args.executor is None and (args.gpus or args.slurm_partition):
-        parser.error('--gpus and --slurm-partition need --executor')
+    if args.gpus and args.executor != 'local':
+        parser.error('--gpus spreads the jobs of --executor local over GPUs; add it')
+    if args.slurm_partition and args.executor != 'slurm':
+        parser.error('--slurm-partition needs --executor slurm')
     return args
 
 
