@@ -20,13 +20,34 @@ config, shots and reference draws), the arms to compare, segmentors and seeds::
 ``tools/train.py`` or the alignment sweep, or a checkpoint average): the protocol then trains
 neither (:class:`~alignflow.protocol.steps.Protocol` checks them against its draws and stage 1).
 """
+import difflib
+import inspect
 import os.path as osp
 from dataclasses import dataclass
-from typing import List, Optional
+from pathlib import Path
+from typing import Iterable, List, Optional
 
 from mmengine.config import Config
 
+from alignflow.datasets.references import list_images
+from alignflow.registry import DATASETS
+
 ARMS = ('real', 'stage1', 'aligned', 'aligned_generated_masks')
+
+# The keys a protocol and each of its blocks may hold; a top-level name that starts with an
+# underscore is a helper variable of the config file (e.g. a schedule several segmentors share).
+PROTOCOL_KEYS = ('work_dir', 'source', 'stage1', 'mask_generator', 'targets', 'arms',
+                 'segmentors', 'seeds', 'pair_draws_with_seeds', 'synthesis', 'distances')
+BLOCK_KEYS = {
+    'stage1': ('config', 'checkpoint', 'cfg_options'),
+    'mask_generator': ('config', 'checkpoint', 'cfg_options'),
+    'targets': ('name', 'folder', 'num_heldout', 'shots', 'draws', 'alignment'),
+    'alignment': ('config', 'cfg_options', 'checkpoints'),
+    'segmentors': ('name', 'config', 'cfg_options'),
+    'synthesis': ('synthetic_ratio', 'seed', 'batch_size', 'num_steps', 'augment',
+                  'guidance_scale', 'device'),
+    'distances': ('feature_space', 'weights', 'c2st_seeds', 'c2st_steps'),
+}
 
 
 @dataclass(frozen=True)
@@ -50,8 +71,80 @@ def _check_config(path: str, what: str) -> str:
     return path
 
 
+def _refuse_unknown(keys: Iterable[str], known: Iterable[str], where: str) -> None:
+    """Refuse a key that is not in ``known``, naming the nearest known ones (a typo such as
+    ``synthetic_raito`` would otherwise be ignored and its default used)."""
+    known = list(known)
+    for key in keys:
+        if key not in known:
+            near = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+            hint = f'did you mean {", ".join(near)}? ' if near else ''
+            raise ValueError(f'{where}{key} is not a protocol setting; {hint}known: '
+                             f'{", ".join(known)}')
+
+
+def _source_keys(source: dict) -> List[str]:
+    """What ``source`` may hold: ``type`` and the arguments of its dataset class."""
+    dataset = DATASETS.get(source.get('type', 'PolypDataset'))
+    if dataset is None:
+        raise ValueError(f'source.type={source.get("type")!r} is not a registered dataset')
+    keys = {'type'}
+    for cls in inspect.getmro(dataset):
+        if '__init__' in vars(cls):
+            keys.update(name for name, parameter in
+                        inspect.signature(cls.__init__).parameters.items()
+                        if name != 'self' and parameter.kind not in (
+                            parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD))
+    return sorted(keys)
+
+
+def check_keys(protocol: Config) -> None:
+    """Refuse settings the protocol does not know, at the top and in every block."""
+    _refuse_unknown([k for k in protocol.keys() if not k.startswith('_')], PROTOCOL_KEYS, '')
+    if isinstance(protocol.get('source'), dict):
+        _refuse_unknown(protocol.source.keys(), _source_keys(protocol.source), 'source.')
+    for block in ('stage1', 'mask_generator', 'synthesis', 'distances'):
+        if isinstance(protocol.get(block), dict):
+            _refuse_unknown(protocol[block].keys(), BLOCK_KEYS[block], f'{block}.')
+    for block in ('targets', 'segmentors'):
+        for i, item in enumerate(protocol.get(block) or []):
+            _refuse_unknown(item.keys(), BLOCK_KEYS[block], f'{block}.{i}.')
+            if block == 'targets' and isinstance(item.get('alignment'), dict):
+                _refuse_unknown(item.alignment.keys(), BLOCK_KEYS['alignment'],
+                                f'targets.{i}.alignment.')
+
+
+def _check_split(target: Config) -> None:
+    """The target folder holds enough images for ``num_heldout`` held-out ones and ``shots``
+    references besides (checked here: the split is drawn only after stage 1 has trained)."""
+    count = len(list_images(target.folder, f'target {target.name}: folder', 'the protocol'))
+    heldout, shots = target.get('num_heldout', 100), target.get('shots', 5)
+    if not isinstance(heldout, int) or not 0 < heldout < count:
+        raise ValueError(f'target {target.name}: num_heldout={heldout!r} must be between 1 and '
+                         f'{count - 1}: {target.folder} holds {count} images and at least one '
+                         f'must be left for references')
+    if shots != 'all' and (not isinstance(shots, int) or not 0 < shots <= count - heldout):
+        raise ValueError(f'target {target.name}: shots={shots!r} must be between 1 and '
+                         f'{count - heldout} (the {count} images of {target.folder} less '
+                         f'num_heldout={heldout}), or \'all\'')
+
+
+def check_work_dir(protocol: Config, work_dir: str) -> None:
+    """Refuse a work dir inside a folder the protocol reads (the source pairs, a target)."""
+    work = Path(work_dir).resolve()
+    folders = [('source.data_root', protocol.source.data_root)] + [
+        (f'target {t.name} folder', t.folder) for t in protocol.targets]
+    for what, folder in folders:
+        folder = Path(folder).resolve()
+        if work == folder or folder in work.parents:
+            raise ValueError(f'work dir {work_dir} lies inside {what} {folder}: the protocol '
+                             'would write checkpoints and results into a dataset; choose a '
+                             'work dir outside it')
+
+
 def check_protocol(protocol: Config) -> None:
     """Every mistake a protocol can hold, before any training starts (names the key)."""
+    check_keys(protocol)
     for key in ('source', 'stage1', 'targets', 'segmentors', 'seeds'):
         if not protocol.get(key):
             raise ValueError(f'{protocol.filename}: the protocol needs `{key}`')
@@ -85,6 +178,7 @@ def check_protocol(protocol: Config) -> None:
         if not osp.isdir(target.get('folder', '')):
             raise FileNotFoundError(f'target {name}: folder {target.get("folder")!r} does not '
                                     'exist')
+        _check_split(target)
         if {'aligned', 'aligned_generated_masks'} & set(arms):
             _check_config(target.get('alignment', {}).get('config'), f'target {name} alignment')
             if not target.get('draws'):

@@ -36,7 +36,7 @@ from alignflow.registry import DATASETS
 from alignflow.utils.atomic_io import write_text_atomic
 from alignflow.utils.checkpoint import read_checkpoint
 from .report import results_csv, results_table
-from .spec import SegRun, check_protocol, seg_runs
+from .spec import SegRun, check_protocol, check_work_dir, seg_runs
 from .store import StepStore, fingerprint, last_checkpoint, training_settings
 from .training import step_config, train
 
@@ -54,6 +54,7 @@ class Protocol:
     def __init__(self, protocol: Config, work_dir: str, launcher: str = 'none',
                  log: Callable[[str], None] = print):
         check_protocol(protocol)
+        check_work_dir(protocol, work_dir)
         self.protocol = protocol
         self.work_dir = Path(work_dir)
         self.launcher = launcher

@@ -19,12 +19,12 @@ targets = [
 ]
 arms = ['real', 'stage1', 'aligned']
 # Segmentors: 1000 iterations of batch 16 (80 epochs of the 200 real pairs) on the CPU.
-seg_schedule = {'train_cfg.max_iters': 1000, 'param_scheduler.0.end': 1000,
+_seg_schedule = {'train_cfg.max_iters': 1000, 'param_scheduler.0.end': 1000,
                 'default_hooks.checkpoint.interval': 1000}
 segmentors = [
-    dict(name='unet', config='configs/segmentation/unet_polyp_64.py', cfg_options=seg_schedule),
+    dict(name='unet', config='configs/segmentation/unet_polyp_64.py', cfg_options=_seg_schedule),
     dict(name='segformer_mit-b0', config='configs/segmentation/segformer_mit-b0_polyp_64.py',
-         cfg_options=seg_schedule),
+         cfg_options=_seg_schedule),
 ]
 seeds = [0, 1, 2]
 pair_draws_with_seeds = True

@@ -21,7 +21,8 @@ def folder_options(tmp_path):
     source = write_toy_dataset(tmp_path / 'source', num_samples=4, img_size=32, seed=0)
     target = write_toy_dataset(tmp_path / 'target', num_samples=8, img_size=32,
                                domain='target', seed=1)
-    return {'source.data_root': str(source), 'targets.0.folder': str(target)}
+    return {'source.data_root': str(source), 'targets.0.folder': str(target),
+            'targets.0.num_heldout': 3}
 
 
 def test_dry_run_lists_the_runs_then_refuses_a_stale_work_dir(folder_options, tmp_path):

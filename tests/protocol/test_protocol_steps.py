@@ -41,6 +41,14 @@ def test_the_protocol_lists_its_runs(toy_protocol):
     ({'targets.0.alignment.checkpoints': '/nowhere/a.pth'}, 'is not a list of one'),
     ({'targets.0.alignment.checkpoints': ['/nowhere/a.pth']},
      "alignment.checkpoints entry '/nowhere/a.pth' does not exist"),
+    ({'synthesis.synthetic_raito': 0.5},
+     'synthesis.synthetic_raito is not a protocol setting; did you mean synthetic_ratio'),
+    ({'seed': [0]}, '^seed is not a protocol setting; did you mean seeds'),
+    ({'source.data_rot': '/x'}, 'source.data_rot is not .* did you mean data_root'),
+    ({'targets.0.alignment.chekpoints': []}, 'targets.0.alignment.chekpoints is not'),
+    ({'segmentors.0.cfg_option': {}}, 'segmentors.0.cfg_option is not .* cfg_options'),
+    ({'targets.0.num_heldout': 12}, 'num_heldout=12 must be between 1 and 11: .* holds 12'),
+    ({'targets.0.shots': 7}, 'shots=7 must be between 1 and 6'),
 ])
 def test_a_bad_protocol_is_refused_before_training(toy_protocol, changes, message):
     with pytest.raises((ValueError, FileNotFoundError), match=message):
@@ -52,9 +60,18 @@ def test_the_shipped_protocols_are_valid(folders):
     for path in sorted((REPO / 'configs/benchmark').glob('*.py')):
         protocol = Config.fromfile(str(path))
         protocol.merge_from_dict({'source.data_root': str(source),
-                                  'targets.0.folder': str(target)})
+                                  'targets.0.folder': str(target),  # 12 images
+                                  'targets.0.num_heldout': 6, 'targets.0.shots': 5})
         check_protocol(protocol)
         assert seg_runs(protocol), path
+
+
+def test_a_work_dir_inside_a_folder_the_protocol_reads_is_refused(folders, toy_protocol):
+    source, target = folders
+    for inside in (source / 'work', target):
+        with pytest.raises(ValueError, match='lies inside .* choose a work dir outside it'):
+            Protocol(toy_protocol(), str(inside))
+    assert not (source / 'work').exists()
 
 
 def test_every_arm_end_to_end_then_resume_then_reuse_only_what_matches(
