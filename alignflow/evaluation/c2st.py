@@ -21,7 +21,7 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -31,8 +31,10 @@ from torch import nn
 from alignflow.utils.atomic_io import write_bytes_atomic
 
 from .feature_extraction import folder_fingerprint
+from .image_stream import iter_batches, read_image
 
 RECIPE_VERSION = 1
+Images = Union[torch.Tensor, Sequence[Path]]
 
 
 class DomainClassifier(nn.Module):
@@ -53,6 +55,20 @@ class DomainClassifier(nn.Module):
         return self.head(self.features(images).mean(dim=(2, 3)))[:, 0]
 
 
+def as_float_images(images: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) uint8 in [0, 255] -> float32 in [-1, 1]; float images pass unchanged."""
+    if images.dtype == torch.uint8:
+        return images.float() / 127.5 - 1.0
+    return images
+
+
+def read_uint8(paths: Sequence[Path], size: Tuple[int, int]) -> torch.Tensor:
+    """The training set of a classifier, (N, 3, H, W) uint8 at ``size``: one full-size image
+    decoded at a time, a quarter of the memory of float images."""
+    return torch.from_numpy(np.stack([read_image(Path(p), size) for p in paths])
+                            ).permute(0, 3, 1, 2).contiguous()
+
+
 def _halves(count: int, generator: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
     order = torch.randperm(count, generator=generator)
     return order[:(count + 1) // 2], order[(count + 1) // 2:]
@@ -64,7 +80,8 @@ def train_domain_classifier(source: torch.Tensor, target: torch.Tensor, seed: in
     """Train on half of each set (balanced batches, random flips), score the other halves.
 
     Args:
-        source, target: (N, 3, H, W) and (M, 3, H, W) real images in [-1, 1], N, M >= 2.
+        source, target: (N, 3, H, W) and (M, 3, H, W) real images, float in [-1, 1] or
+            uint8 (a quarter of the memory; converted a batch at a time), N, M >= 2.
         seed: seeds the split, the initial weights and the batches.
 
     Returns:
@@ -83,7 +100,7 @@ def train_domain_classifier(source: torch.Tensor, target: torch.Tensor, seed: in
     for _ in range(steps):
         pick_s = src_train[torch.randint(len(src_train), (half, ), generator=generator)]
         pick_t = tgt_train[torch.randint(len(tgt_train), (half, ), generator=generator)]
-        images = torch.cat([source[pick_s], target[pick_t]])
+        images = as_float_images(torch.cat([source[pick_s], target[pick_t]]))
         flips = torch.rand(len(images), 2, generator=generator) < 0.5
         images = torch.where(flips[:, 0, None, None, None], images.flip(-1), images)
         images = torch.where(flips[:, 1, None, None, None], images.flip(-2), images)
@@ -101,8 +118,9 @@ def train_domain_classifier(source: torch.Tensor, target: torch.Tensor, seed: in
 
 @torch.no_grad()
 def predict_target(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Probability (N,) that each image is from the target domain."""
-    return torch.cat([torch.sigmoid(model(images[i:i + batch_size]))
+    """Probability (N,) that each of the (N, 3, H, W) ``images`` (float in [-1, 1] or uint8)
+    is from the target domain, ``batch_size`` images at a time."""
+    return torch.cat([torch.sigmoid(model(as_float_images(images[i:i + batch_size])))
                       for i in range(0, len(images), batch_size)])
 
 
@@ -121,7 +139,6 @@ class C2ST:
     def __init__(self, source_paths: Sequence[Path], target_paths: Sequence[Path],
                  size: Tuple[int, int], seeds: Sequence[int] = (0, 1, 2), steps: int = 300,
                  cache_dir=None):
-        from alignflow.datasets.references import load_images
         self.size, self.seeds, self.steps = tuple(size), tuple(seeds), steps
         key = json.dumps([RECIPE_VERSION, folder_fingerprint(source_paths),
                           folder_fingerprint(target_paths), self.size, self.seeds, steps])
@@ -140,8 +157,8 @@ class C2ST:
                 self.models.append(model.eval())
             self.accuracies = list(saved['accuracies'])
             return
-        source = load_images(source_paths, self.size, what='C2ST source images')
-        target = load_images(target_paths, self.size, what='C2ST target images')
+        source = read_uint8(source_paths, self.size)
+        target = read_uint8(target_paths, self.size)
         for seed in self.seeds:
             model, accuracy = train_domain_classifier(source, target, seed, steps)
             self.models.append(model)
@@ -152,13 +169,22 @@ class C2ST:
                             accuracies=self.accuracies), buffer)
             write_bytes_atomic(buffer.getvalue(), cache)
 
-    def target_shares(self, images: torch.Tensor) -> List[float]:
-        """Per classifier, the share of (N, 3, H, W) images in [-1, 1] it calls target."""
-        return [float((predict_target(m, images.float()) >= 0.5).float().mean())
-                for m in self.models]
+    def target_shares(self, images: Images, batch_size: int = 256) -> List[float]:
+        """Per classifier, the share of ``images`` it calls target: (N, 3, H, W) in [-1, 1],
+        or image files, streamed ``batch_size`` at a time at :attr:`size`."""
+        if isinstance(images, torch.Tensor):
+            probabilities = [predict_target(m, images.float()) for m in self.models]
+        else:
+            batches = [[] for _ in self.models]
+            for batch in iter_batches(list(images), self.size, batch_size):
+                for model, kept in zip(self.models, batches):
+                    kept.append(predict_target(model, batch))
+            probabilities = [torch.cat(kept) for kept in batches]
+        return [float((p >= 0.5).float().mean()) for p in probabilities]
 
-    def report(self, images: torch.Tensor, prefix: str = 'c2st') -> Dict[str, float]:
-        """``{prefix}_target_share`` (+ ``_std``), ``{prefix}_accuracy`` (+ ``_std``)."""
+    def report(self, images: Images, prefix: str = 'c2st') -> Dict[str, float]:
+        """``{prefix}_target_share`` (+ ``_std``), ``{prefix}_accuracy`` (+ ``_std``) of
+        ``images`` (see :meth:`target_shares`)."""
         shares = self.target_shares(images)
         return {f'{prefix}_target_share': float(np.mean(shares)),
                 f'{prefix}_target_share_std': float(np.std(shares)),

@@ -13,7 +13,7 @@ from alignflow.features import high_frequency_energy
 from alignflow.features.encoders import RandomConvFeatures
 from alignflow.registry import METRICS
 from .c2st import C2ST
-from .feature_extraction import FeatureCache
+from .feature_extraction import FeatureCache, extract_features
 from .feature_spaces import build_feature_space
 from .generation_metrics import compute_generation_metrics
 
@@ -150,19 +150,26 @@ def _kept_images(results: List[tuple]) -> torch.Tensor:
     return torch.from_numpy(np.stack([image for *_, image in results])).float() / 127.5 - 1
 
 
-def diversity_ratios(generated: torch.Tensor, real: Sequence[Path], size: Sequence[int],
-                     count: int) -> np.ndarray:
-    """(count,) ratios of the spread of the (N, 3, H, W) ``generated`` images in [-1, 1] to
-    that of the ``real`` image files (resized to ``size``), one per random CNN of seed
-    :data:`DIVERSITY_NETWORK_SEEDS_FROM` + i (real features cached on disk)."""
+def diversity_ratios(generated: Union[torch.Tensor, Sequence[Path]], real: Sequence[Path],
+                     size: Sequence[int], count: int) -> np.ndarray:
+    """(count,) ratios of the spread of the ``generated`` images to that of the ``real`` image
+    files (resized to ``size``), one per random CNN of seed
+    :data:`DIVERSITY_NETWORK_SEEDS_FROM` + i (real features cached on disk).
+
+    ``generated``: (N, 3, H, W) images in [-1, 1], or image files, streamed batch by batch at
+    ``size``.
+    """
     ratios = []
     for seed in range(DIVERSITY_NETWORK_SEEDS_FROM, DIVERSITY_NETWORK_SEEDS_FROM + count):
         network = RandomConvFeatures(seed=seed)
         real_features = FeatureCache().get_or_compute(
             real, network, f'diversity:RandomConvFeatures(seed={seed})', tuple(size),
             progress=False)
-        with torch.no_grad():
-            fake = network(generated).double().numpy()
+        if isinstance(generated, torch.Tensor):
+            with torch.no_grad():
+                fake = network(generated).double().numpy()
+        else:
+            fake = extract_features(network, generated, tuple(size), progress=False)
         ratios.append(image_spread(fake) / image_spread(real_features))
     return np.array(ratios)
 

@@ -1,6 +1,7 @@
 """Base class of the frozen feature extractors shared by rewards and metrics."""
 import os
 from abc import ABCMeta, abstractmethod
+from typing import Optional
 
 import torch
 from torch import nn
@@ -19,7 +20,12 @@ class FeatureExtractor(nn.Module, metaclass=ABCMeta):
     change. Gradients still flow to ``images``: stage 2 backpropagates a reward computed on the
     features into the generator. Subclasses build their layers in ``__init__`` and end it with
     ``self._freeze()``; they implement :meth:`extract` and :attr:`feature_dim`.
+
+    ``input_size``: the side every image is resized to inside the network (Inception's 299,
+    DINO's 224), None for a network that takes any size; metrics read image sets at it.
     """
+
+    input_size: Optional[int] = None
 
     @property
     @abstractmethod

@@ -199,6 +199,8 @@ class FIDInceptionV3(FeatureExtractor):
         seed: Seed of the random weights.
     """
 
+    input_size = INPUT_SIZE
+
     def __init__(self,
                  weights: Optional[str] = None,
                  random_init: bool = False,
