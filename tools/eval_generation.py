@@ -4,22 +4,29 @@ as JSON (never into the folders it reads).
 
     python tools/eval_generation.py GENERATED_DIR REAL_DIR [--metrics fid kid mmd precision recall]
         [--feature-space inception|dino|statistics|randomconv|...] [--weights PATH]
-        [--size H W] [--diversity-networks N] [--out results.json]
+        [--size H W | --per-set-size] [--diversity-networks N] [--out results.json]
+
+Both sets are read at one size: the feature space's own input size where it has one (299 for
+Inception, 224 for DINO), else the generated images' most common size; ``--size`` picks
+another, ``--per-set-size`` reads each set at its own (distances then measure the resolution
+gap too). Images stream from disk a batch at a time: memory follows ``--batch-size``, not the
+number of images.
 
 'FID'/'KID' need the FID Inception weights (``--weights``, or $ALIGNFLOW_INCEPTION_WEIGHTS, or
 an internet connection); other feature spaces report the same distances under their own name.
 """
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
-from alignflow.datasets.references import list_images, load_images
+from alignflow.datasets.references import list_images
 from alignflow.evaluation import (AVAILABLE_METRICS, FEATURE_SPACES, FeatureCache,
                                   build_feature_space, compute_generation_metrics,
                                   extract_features, minimum_set_size)
 from alignflow.evaluation.c2st import C2ST
-from alignflow.evaluation.feature_extraction import image_size_summary
+from alignflow.evaluation.image_stream import image_size_summary
 from alignflow.evaluation.generation_metric import diversity_ratios, image_spread
 from alignflow.features import InceptionWeightsUnavailable
 from alignflow.utils.atomic_io import write_text_atomic
@@ -34,9 +41,14 @@ def parse_args(argv=None):
                         choices=AVAILABLE_METRICS)
     parser.add_argument('--feature-space', default='inception', choices=sorted(FEATURE_SPACES))
     parser.add_argument('--weights', help='FID Inception weights (pt_inception-2015-12-05-*.pth)')
-    parser.add_argument('--size', nargs=2, type=int, metavar=('H', 'W'),
-                        help='resize both sets to this size (default: each set at its own, '
-                        'most common size)')
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument('--size', nargs=2, type=int, metavar=('H', 'W'),
+                       help='read both sets at this size (default: the feature space\'s input '
+                       'size, e.g. 299x299 for inception; in a space without one, the generated '
+                       'images\' most common size)')
+    sizes.add_argument('--per-set-size', action='store_true',
+                       help='read each set at its own most common size instead: the distances '
+                       'then also measure the difference in resolution')
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--device', default='cuda' if _cuda() else 'cpu')
     parser.add_argument('--kid-subsets', type=int, default=100)
@@ -60,15 +72,32 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def set_size(paths, forced, name):
-    """The size a set is read at, and a note when some images were resized."""
-    if forced is not None:
-        return tuple(forced), f'{name}: {len(paths)} images read at {forced[0]}x{forced[1]}'
+def set_summary(paths, name) -> tuple:
+    """The most common (H, W) of a set and a line describing it."""
     size, others = image_size_summary(paths)
-    note = f'{name}: {len(paths)} images at {size[0]}x{size[1]}'
+    note = f'{name}: {len(paths)} images, most at {size[0]}x{size[1]}'
     if others:
-        note += f' ({others} of another size resized to it)'
+        note += f' ({others} of another size)'
     return size, note
+
+
+def comparison_sizes(args, extractor, fake_common, real_common) -> tuple:
+    """(generated size, real size, the line that says why) for the feature space; the size
+    networks without an input size of their own (diversity, C2ST) read both sets at is
+    ``--size`` or the generated size."""
+    if args.size is not None:
+        size = tuple(args.size)
+        return size, size, f'both sets read at {size[0]}x{size[1]} (--size)'
+    if args.per_set_size:
+        return (fake_common, real_common, f'each set read at its own size (--per-set-size): '
+                f'generated {fake_common[0]}x{fake_common[1]}, real '
+                f'{real_common[0]}x{real_common[1]}')
+    side = getattr(extractor, 'input_size', None)
+    if side is not None:
+        return ((side, side), (side, side), f'both sets read at {side}x{side}, the input size '
+                f'of the {args.feature_space} network (--size H W to choose another)')
+    return (fake_common, fake_common, f'both sets read at {fake_common[0]}x{fake_common[1]}, '
+            'the generated images\' size (--size H W to choose another)')
 
 
 def check_inputs(args, fake_paths, real_paths) -> None:
@@ -114,32 +143,44 @@ def main(argv=None):
     except InceptionWeightsUnavailable as err:
         raise SystemExit(f'{err}\nOr measure in a weight-free space, e.g. '
                          '--feature-space statistics (reported as fd_statistics, not FID).')
-    fake_size, fake_note = set_size(fake_paths, args.size, 'generated')
-    real_size, real_note = set_size(real_paths, args.size, 'real')
-    print(fake_note, real_note, sep='\n')
-    kwargs = dict(batch_size=args.batch_size, device=args.device)
-    print('extracting generated features')
-    fake = extract_features(extractor, fake_paths, fake_size, **kwargs)
-    print('\nextracting real features')
-    if args.no_cache:
-        real = extract_features(extractor, real_paths, real_size, **kwargs)
-    else:
-        real = FeatureCache().get_or_compute(real_paths, extractor, identity, real_size,
-                                             **kwargs)
-    results = compute_generation_metrics(fake, real, args.metrics, args.feature_space,
-                                         kid_subsets=args.kid_subsets,
-                                         kid_subset_size=args.kid_subset_size)
-    results.update(diversity=image_spread(fake), diversity_real=image_spread(real))
-    if args.diversity_networks:
-        ratios = diversity_ratios(load_images(fake_paths, fake_size, 'generated images'),
-                                  real_paths, fake_size, args.diversity_networks)
-        results.update(diversity_ratio=float(ratios.mean()),
-                       diversity_ratio_std=float(ratios.std()),
-                       diversity_ratio_min=float(ratios.min()))
-    if args.c2st_source is not None:
-        print('\ntraining (or loading) the C2ST classifiers')
-        test = C2ST(source_paths, real_paths, real_size, seeds=range(args.c2st_seeds))
-        results.update(test.report(load_images(fake_paths, real_size, 'generated images')))
+    try:
+        fake_common, fake_note = set_summary(fake_paths, 'generated')
+        real_common, real_note = set_summary(real_paths, 'real')
+    except OSError as err:
+        raise SystemExit(f'eval_generation: {err}')
+    fake_size, real_size, size_note = comparison_sizes(args, extractor, fake_common, real_common)
+    own_size = tuple(args.size) if args.size is not None else fake_common
+    print(fake_note, real_note, size_note, sep='\n')
+    if fake_size != real_size:
+        print('eval_generation: warning: the sets are read at different sizes, so the distances '
+              'measure the difference in resolution as well as in content; leave out '
+              '--per-set-size to read both at one size', file=sys.stderr)
+    # Enlarge with bicubic interpolation, as clean-fid resizes for Inception.
+    kwargs = dict(batch_size=args.batch_size, device=args.device, enlarge='cubic')
+    try:
+        print('extracting generated features')
+        fake = extract_features(extractor, fake_paths, fake_size, **kwargs)
+        print('extracting real features')
+        if args.no_cache:
+            real = extract_features(extractor, real_paths, real_size, **kwargs)
+        else:
+            real = FeatureCache().get_or_compute(real_paths, extractor, identity, real_size,
+                                                 **kwargs)
+        results = compute_generation_metrics(fake, real, args.metrics, args.feature_space,
+                                             kid_subsets=args.kid_subsets,
+                                             kid_subset_size=args.kid_subset_size)
+        results.update(diversity=image_spread(fake), diversity_real=image_spread(real))
+        if args.diversity_networks:
+            ratios = diversity_ratios(fake_paths, real_paths, own_size, args.diversity_networks)
+            results.update(diversity_ratio=float(ratios.mean()),
+                           diversity_ratio_std=float(ratios.std()),
+                           diversity_ratio_min=float(ratios.min()))
+        if args.c2st_source is not None:
+            print('training (or loading) the C2ST classifiers')
+            test = C2ST(source_paths, real_paths, own_size, seeds=range(args.c2st_seeds))
+            results.update(test.report(fake_paths))
+    except OSError as err:
+        raise SystemExit(f'eval_generation: {err}')
     results.update(feature_space=args.feature_space, generated=str(Path(args.generated)),
                    real=str(Path(args.real)), generated_size=list(fake_size),
                    real_size=list(real_size))

@@ -148,7 +148,8 @@ def test_eval_tool_prints_a_table_and_writes_json(tmp_path):
     result = run_tool(fake, real, '--metrics', 'fid', 'kid', 'mmd', 'precision', 'recall',
                       '--feature-space', 'statistics', '--out', out)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert 'real: 9 images at 30x30 (1 of another size resized to it)' in result.stdout
+    assert 'real: 9 images, most at 30x30 (1 of another size)' in result.stdout
+    assert "both sets read at 24x24, the generated images' size" in result.stdout
     assert 'fd_statistics' in result.stdout and 'kd_statistics_std' in result.stdout
     data = json.loads(out.read_text())
     assert data['num_fake'] == 6 and data['num_real'] == 9 and data['fd_statistics'] > 0
