@@ -20,7 +20,8 @@ import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.apis import load_config, prepare_reference_split
 from alignflow.datasets.references import load_images
 from alignflow.registry import DATASETS, MODELS
-from alignflow.rewards.base import VIEWS
+from alignflow.engine.hooks.reference_floor import matched_reward, reference_floor
+from alignflow.rewards.reference_bank import VIEWS
 from alignflow.utils import register_all_modules
 from mmengine.config import DictAction
 
@@ -48,16 +49,17 @@ def measure(cfg, batch: int, num_real: int, stage1_batches: int) -> dict:
     # a generator trained with flips paints them.
     images = load_images(split.heldout, size)
     flips = torch.Generator().manual_seed(0)
-    images = torch.stack([VIEWS[reward.views[int(torch.randint(len(reward.views), (1, ),
-                                                              generator=flips))]](image)
-                          for image in images])
+    views = reward.bank.views
+    images = torch.stack([
+        VIEWS[views[int(torch.randint(len(views), (1, ), generator=flips))]](image)
+        for image in images])
     heldout = reward.feature_extractor(images).float()
     draw = random.Random(0)
     real_batches = [heldout[draw.sample(range(len(heldout)), batch)] for _ in range(num_real)]
-    real = [float(reward.distance(b, reward.reference_features)) for b in real_batches]
+    real = [float(reward.distance(b, reward.bank.features)) for b in real_batches]
     if reward.num_references < 3:  # no floor to calibrate
         return dict(floor=None, real=mean(real))
-    real_matched = [reward.matched_reward(b) for b in real_batches]
+    real_matched = [matched_reward(reward, b) for b in real_batches]
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     items = [dataset[i] for i in range(batch * stage1_batches)]
     data = model.data_preprocessor(dict(inputs=[d['inputs'] for d in items],
@@ -67,8 +69,8 @@ def measure(cfg, batch: int, num_real: int, stage1_batches: int) -> dict:
     for mask in masks:
         images = model.generator.sample(mask, num_steps=model.num_steps).clamp(-1, 1)
         stage1.append(float(reward(images)['loss_reward']))
-        stage1_matched.append(reward.matched_reward(reward.last_features))
-    return dict(references=reward.num_references, floor=reward.reference_floor(batch),
+        stage1_matched.append(matched_reward(reward, reward.last_features))
+    return dict(references=reward.num_references, floor=reference_floor(reward, batch),
                 real_matched=mean(real_matched),
                 real_matched_sem=pstdev(real_matched) / len(real_matched) ** 0.5,
                 real=mean(real), stage1=mean(stage1), stage1_matched=mean(stage1_matched))

@@ -89,10 +89,13 @@ def test_every_segmentor_trains_with_the_one_lesion_loss():
 def _strength(cfg) -> dict:
     """What the alignment presets set, read off a config (or a preset's dict)."""
     model = cfg.model
-    return dict(trainable=model.get('trainable', 'all'), fm_weight=model.get('fm_weight'),
-                anchor_weight=model.get('anchor_weight'),
-                mask_anchor_weight=model.get('mask_anchor_weight', 0.0),
-                diversity_weight=model.get('reward', {}).get('diversity_weight', 0.0),
+    weights = {part['type']: part['loss_weight'] for part in model.get('losses', [])}
+    guard = model.get('reward', {}).get('diversity_guard')
+    return dict(trainable=model.get('trainable', 'all'),
+                fm_weight=weights.get('FlowMatchingLoss', 0.0),
+                anchor_weight=weights.get('Stage1AnchorLoss', 0.0),
+                mask_anchor_weight=weights.get('MaskEffectAnchorLoss', 0.0),
+                diversity_weight=guard['weight'] if guard else 0.0,
                 lr=cfg.optim_wrapper.optimizer.lr, max_iters=cfg.train_cfg.max_iters,
                 floor_factor=cfg.custom_hooks[0].floor_factor)
 

@@ -30,10 +30,10 @@ class MaskEffectAnchorLoss(AlignmentLoss):
     def check_generator(self, generator: nn.Module) -> None:
         if not getattr(generator, 'cond_dropout', 0.0):
             raise ValueError(
-                f'MaskEffectAnchorLoss compares the velocity with and without the mask, but '
-                f'the stage-1 generator was configured with cond_dropout=0, so its null '
-                f'condition was never trained: use a stage 1 trained with cond_dropout > 0, '
-                f'or drop MaskEffectAnchorLoss from model.losses')
+                'MaskEffectAnchorLoss compares the velocity with and without the mask, but '
+                'the stage-1 generator was configured with cond_dropout=0, so its null '
+                'condition was never trained: use a stage 1 trained with cond_dropout > 0, '
+                'or drop MaskEffectAnchorLoss from model.losses')
 
     def forward(self, batch: AlignmentBatch) -> Dict[str, Tensor]:
         points = batch.points(self.points)

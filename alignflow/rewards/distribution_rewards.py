@@ -19,7 +19,7 @@ class MMDReward(DistributionReward):
         unbiased: U-statistic estimator; it needs two reference features or more, which the
             flip views provide even for a single reference image. The biased estimator is
             never negative but carries a positive offset that shrinks with the batch size.
-        **kwargs: see :class:`DistributionReward`.
+        **kwargs: the parts, see :class:`DistributionReward`.
     """
 
     def __init__(self, kernel: str = 'rbf', bandwidths: Union[None, str, Sequence[float]] = None,

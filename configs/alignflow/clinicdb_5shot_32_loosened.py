@@ -3,4 +3,5 @@
 # diversity guard, i.e. clinicdb_5shot_32_conservative.py with the flow-matching regulariser off,
 # a 10x weaker anchor, 3x the learning rate and the budget, and the stopping rule off.
 _base_ = ['./clinicdb_5shot_32.py']
-model = dict(trainable='all', mask_anchor_weight=0.0, reward=dict(diversity_weight=0.0))
+model = dict(trainable='all', losses=[dict(type='Stage1AnchorLoss', loss_weight=0.1)],
+             reward=dict(diversity_guard=None))

@@ -3,4 +3,4 @@
 # references, so 5 references give 5 x 4 views x 9 patches = 180 feature vectors instead of 20
 # (issue 11's "more samples from few references").
 _base_ = ['./clinicdb_5shot_32_conservative.py']
-model = dict(reward=dict(patch_size=16, patch_stride=8))
+model = dict(reward=dict(bank=dict(patch_size=16, patch_stride=8)))

@@ -1,7 +1,7 @@
 # Stage 2 on real polyps at the plain bases' strength, the default before issue 11: the stage-1
 # model of polyp_stage1.py (trained on the source polyp set, the common polyp training split by
 # default) aligned to 5 reference images of CVC-ClinicDB with flow matching on the source pairs
-# (fm_weight 0.5), the full stage-1 anchor, lr 1e-4 for at most 100 iterations and the
+# (weight 0.5), the full stage-1 anchor, lr 1e-4 for at most 100 iterations and the
 # reference-floor stopping rule. It lowers distribution distances and keeps the masks, but the
 # images keep the source's look (docs/benchmarks.md). clinicdb_5shot.py, the default, is this
 # file with _base_/presets/alignment_appearance.py applied.

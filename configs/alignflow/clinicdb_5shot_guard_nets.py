@@ -5,15 +5,14 @@
 # fall. Issue 11's lever against the diversity lost at 64 px (docs/benchmarks.md, "Diversity in
 # ten networks"): on one 64-px draw it raised the spread above the real target's in ten other
 # networks (1.16 of real), with bright flecks no target frame has, and the C2ST share fell to
-# 25% (the default on that draw: 72.9%). Not a default. model.guard_spread=stage1_batch holds
-# each batch to stage 1's own from the same noise instead (same draw: C2ST 12%, spread 0.81).
+# 25% (the default on that draw: 72.9%). Not a default. model.reward.diversity_guard.target=
+# stage1_batch holds each batch to stage 1's own from the same noise instead (same draw: C2ST
+# 12%, spread 0.81).
 #   python tools/train.py configs/alignflow/clinicdb_5shot_guard_nets.py
 _base_ = ['./clinicdb_5shot.py']
-model = dict(
-    guard_spread='stage1',
-    reward=dict(diversity_features=[
-        dict(type='RandomConvFeatures', seed=1),
-        dict(type='RandomConvFeatures', seed=2),
-        dict(type='RandomConvFeatures', seed=3),
-        dict(type='RandomConvFeatures', seed=4),
-    ]))
+model = dict(reward=dict(diversity_guard=dict(target='stage1', features=[
+    dict(type='RandomConvFeatures', seed=1),
+    dict(type='RandomConvFeatures', seed=2),
+    dict(type='RandomConvFeatures', seed=3),
+    dict(type='RandomConvFeatures', seed=4),
+])))

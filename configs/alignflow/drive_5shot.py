@@ -8,7 +8,7 @@
 # Reward: the base model's LowLevelStatistics, unchanged. Fundus cameras differ first in colour
 # cast, illumination fall-off and the field-of-view border (colour and pooled-layout groups) and
 # in blur (texture and high-frequency groups); at 64 px vessels are 1 px lines that the
-# full-resolution texture scale already sees, and hf_tolerance keeps the high-frequency energy
+# full-resolution texture scale already sees, and the reward's hf_guard keeps the high-frequency energy
 # within the references' range.
 _base_ = [
     '../_base_/models/alignment_flow_unet_tiny.py',

@@ -2,4 +2,4 @@
 _base_ = ['./etis_5shot.py']
 reference_split = dict(k=1)
 # The diversity guard compares the batch's spread with the references'; one has none.
-model = dict(reward=dict(diversity_weight=0.0))
+model = dict(reward=dict(diversity_guard=None))

@@ -68,16 +68,24 @@ def test_write_generated_pairs_hook_writes_dataset_layout(tmp_path):
 _HUBS = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def statistics(monkeypatch):
+    """The stopping rule's statistics read off the fake reward of :func:`_alignment_runner`."""
+    from alignflow.engine.hooks import alignment_monitor_hook as module
+    monkeypatch.setattr(module, 'reference_floor', lambda reward, *args: reward.floor)
+    monkeypatch.setattr(module, 'matched_reward', lambda reward, *args: next(reward.matched))
+
+
 def _alignment_runner(floor, iteration=30, matched=()):
-    """A runner whose reward's matched_reward returns ``matched`` values in turn."""
-    matched = iter(matched)
-    reward = SimpleNamespace(reference_floor=lambda *args: floor, last_features=None,
-                             matched_reward=lambda *args: next(matched))
+    """A runner whose reward's matched reward takes the ``matched`` values in turn."""
+    reward = SimpleNamespace(floor=floor, matched=iter(matched), last_features=None,
+                             num_references=5)
+    anchor = SimpleNamespace(loss_name='loss_anchor', loss_weight=2.0)
     scalars = {}
     hub = MessageHub(f'alignment_monitor_{next(_HUBS)}')
     hub.update_scalar = scalars.__setitem__
     hub.scalars = scalars
-    return SimpleNamespace(model=SimpleNamespace(reward=reward, anchor_weight=2.0),
+    return SimpleNamespace(model=SimpleNamespace(reward=reward, losses=[anchor]),
                            iter=iteration, message_hub=hub,
                            train_loop=SimpleNamespace(_max_iters=1000))
 
@@ -111,7 +119,6 @@ def test_alignment_monitor_resumes_a_stopped_run_as_finished():
     assert resumed.train_loop._max_iters == 31 and hook.floor is None
     fresh = _alignment_runner(floor=0.5, iteration=0)
     fresh.val_loop, fresh.train_dataloader = None, SimpleNamespace(batch_size=8)
-    fresh.model.reward.held_count = lambda batch_size: 2
     hook.before_train(fresh)
     assert fresh.train_loop._max_iters == 1000 and hook.floor == 0.5
 

@@ -6,7 +6,11 @@ from alignflow.distances import spread_across_images
 from alignflow.rewards.diversity import diversity_shortfall
 
 GUARDED = dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'),
-               diversity_weight=1.0)
+               diversity_guard=dict(weight=1.0))
+
+
+def guarded(**guard):
+    return {**GUARDED, 'diversity_guard': dict(weight=1.0, **guard)}
 
 
 def varied(num, seed):
@@ -35,7 +39,7 @@ def test_guard_penalises_a_collapsed_batch_and_spares_a_varied_one():
 
 
 def test_guard_is_left_out_by_default():
-    reward = REWARDS.build({**GUARDED, 'diversity_weight': 0.0})
+    reward = REWARDS.build({**GUARDED, 'diversity_guard': None})
     reward.set_references(varied(1, seed=0))  # one reference is enough without it
     assert 'loss_diversity' not in reward(varied(1, seed=1).repeat(4, 1, 1, 1))
 
@@ -61,12 +65,12 @@ def test_guard_refuses_one_reference_or_a_batch_of_one():
     biased.set_references(varied(3, seed=0))
     with pytest.raises(ValueError, match='batches of 2 images or more'):
         biased(varied(1, seed=1))
-    with pytest.raises(ValueError, match='diversity_weight must be >= 0'):
-        REWARDS.build({**GUARDED, 'diversity_weight': -1.0})
+    with pytest.raises(ValueError, match='weight must be > 0'):
+        REWARDS.build({**GUARDED, 'diversity_guard': dict(weight=-1.0)})
 
 
 def test_guard_works_on_patch_features():
-    reward = REWARDS.build({**GUARDED, 'patch_size': 8})
+    reward = REWARDS.build({**GUARDED, 'bank': dict(patch_size=8)})
     reward.set_references(varied(4, seed=0))
     collapsed = reward(varied(1, seed=1).repeat(3, 1, 1, 1))['loss_diversity']
     assert collapsed > 0 and reward(varied(3, seed=2) * 1.5)['loss_diversity'] < collapsed
@@ -75,11 +79,12 @@ def test_guard_works_on_patch_features():
 def test_guard_can_measure_the_spread_in_a_space_of_its_own():
     from alignflow.features.encoders import RandomConvFeatures
     space = dict(type='RandomConvFeatures', seed=1, widths=(8, 16))
-    reward = REWARDS.build({**GUARDED, 'diversity_features': space})
+    reward = REWARDS.build(guarded(features=space))
     references = varied(5, seed=0)
     reward.set_references(references)
     expected = spread_across_images(RandomConvFeatures(seed=1, widths=(8, 16))(references))
-    assert float(reward.reference_spread) == pytest.approx(float(expected), rel=1e-5)
+    held = float(reward.diversity_guard.target_spread)
+    assert held == pytest.approx(float(expected), rel=1e-5)
     own = REWARDS.build(GUARDED)
     own.set_references(references)
     batch = varied(4, seed=4)
@@ -90,33 +95,34 @@ def test_guard_can_measure_the_spread_in_a_space_of_its_own():
 def test_guard_in_several_spaces_acts_when_one_of_them_sees_the_spread_fall():
     from alignflow.features.encoders import RandomConvFeatures
     nets = [RandomConvFeatures(seed=seed, widths=(8, 16)) for seed in (1, 2)]
-    reward = REWARDS.build({**GUARDED, 'diversity_features': [
-        dict(type='RandomConvFeatures', seed=seed, widths=(8, 16)) for seed in (1, 2)]})
+    reward = REWARDS.build(guarded(features=[
+        dict(type='RandomConvFeatures', seed=seed, widths=(8, 16)) for seed in (1, 2)]))
+    guard = reward.diversity_guard
     references, batch = varied(5, seed=0), varied(4, seed=4)
     reward.set_references(references)
     expected = torch.stack([spread_across_images(net(references)) for net in nets])
-    assert torch.allclose(reward.reference_spread, expected, rtol=1e-5)
+    assert torch.allclose(guard.target_spread, expected, rtol=1e-5)
     spreads = torch.stack([spread_across_images(net(batch)) for net in nets])
-    reward.reference_spread = spreads * torch.tensor([0.5, 2.0])  # met in one, half in the other
+    guard.target_spread = spreads * torch.tensor([0.5, 2.0])  # met in one, half in the other
     out = reward(batch)
     assert float(out['spread_ratio']) == pytest.approx(1.25, rel=1e-4)
     assert float(out['loss_diversity']) == pytest.approx(0.25, rel=1e-4)
-    held = reward.hold_spread_of([batch])
+    held = guard.hold_spread_of([batch], reward.embed)
     assert held.shape == (2, ) and torch.allclose(held, spreads, rtol=1e-5)
-    with pytest.raises(ValueError, match='diversity_features is an empty list'):
-        REWARDS.build({**GUARDED, 'diversity_features': []})
+    with pytest.raises(ValueError, match='features is an empty list'):
+        REWARDS.build(guarded(features=[]))
 
 
 def test_guard_can_hold_the_spread_of_another_set():
     reward = REWARDS.build(GUARDED)
     reward.set_references(varied(5, seed=0))
     batches = [varied(4, seed=5) * 0.5, varied(4, seed=6) * 0.5]
-    held = reward.hold_spread_of(batches)
+    held = reward.diversity_guard.hold_spread_of(batches, reward.embed)
     expected = sum(float(spread_across_images(reward.feature_extractor(b))) for b in batches) / 2
     assert float(held) == pytest.approx(expected, rel=1e-5)
     # A batch as varied as those sets now passes, though it falls short of the references.
     assert float(reward(varied(4, seed=5) * 0.5)['spread_ratio']) == pytest.approx(
         float(spread_across_images(reward.feature_extractor(varied(4, seed=5) * 0.5))) / expected,
         rel=1e-5)
-    with pytest.raises(ValueError, match='the guard is off'):
-        REWARDS.build({**GUARDED, 'diversity_weight': 0.0}).hold_spread_of(batches)
+    with pytest.raises(ValueError, match="target must be 'references', 'stage1' or"):
+        REWARDS.build(guarded(target='real'))

@@ -8,6 +8,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from alignflow.registry import HOOKS
+from .reference_floor import held_count, matched_reward, reference_floor
 
 
 def _value(logged) -> float:
@@ -26,14 +27,15 @@ class AlignmentMonitorHook(Hook):
       - **reference floor**: generated images are as close to the references as real target
         images are. Each iteration the training batch's features are scored against seeded
         splits of the references
-        (:meth:`~alignflow.rewards.base.DistributionReward.matched_reward`, logged as
+        (:func:`~alignflow.engine.hooks.reference_floor.matched_reward`, logged as
         ``matched_reward``) and compared with held-out references scored against the same
-        splits (:meth:`~alignflow.rewards.base.DistributionReward.reference_floor`): same
+        splits (:func:`~alignflow.engine.hooks.reference_floor.reference_floor`): same
         banks, same set sizes, so the two agree in expectation once the generator matches the
         target. Training stops when the running mean falls below ``floor_factor`` x the floor;
         pushing further fits the few references' noise. Needs at least 3 references.
-      - **drift bound**: the anchor loss (per unit weight) exceeds ``max_drift``, i.e. the
-        velocity field moved too far from stage 1.
+      - **drift bound**: the stage-1 anchor's loss (``loss_anchor`` of the model's
+        ``Stage1AnchorLoss``, per unit weight) exceeds ``max_drift``, i.e. the velocity field
+        moved too far from stage 1.
       Both are averaged over processes in distributed training, so every rank stops together.
       The stop is recorded in the message hub (``alignment_stop``: iteration and reason), which
       the checkpoint keeps: a run interrupted after its stop resumes as finished instead of
@@ -77,13 +79,14 @@ class AlignmentMonitorHook(Hook):
         model = self._model(runner)
         if self.floor_factor is not None:
             batch_size = runner.train_dataloader.batch_size
-            self.floor = model.reward.reference_floor(batch_size, self.num_splits)
+            self.floor = reference_floor(model.reward, batch_size, self.num_splits)
             if self.floor is None:
                 print_log('fewer than 3 references: the reference-floor stopping rule is off',
                           logger='current')
             else:
+                held = held_count(model.reward.num_references, batch_size)
                 print_log(f'reference floor (held-out references against the others, '
-                          f'{model.reward.held_count(batch_size)} at a time): {self.floor:.6g}',
+                          f'{held} at a time): {self.floor:.6g}',
                           logger='current')
         if self.validate_before_train and runner.val_loop is not None and runner.iter == 0:
             runner.val_loop.run()
@@ -104,9 +107,11 @@ class AlignmentMonitorHook(Hook):
         # 100 references on one CPU thread).
         watch = self.floor is not None and runner.iter + 1 > self.min_iters - self.window
         if watch:
-            matched = model.reward.matched_reward(model.reward.last_features, self.num_splits)
-        if 'loss_anchor' in outputs and model.anchor_weight > 0:
-            drift = _value(outputs['loss_anchor']) / model.anchor_weight
+            matched = matched_reward(model.reward, model.reward.last_features, self.num_splits)
+        anchor_weight = next((part.loss_weight for part in model.losses
+                              if part.loss_name == 'loss_anchor'), 0.0)
+        if 'loss_anchor' in outputs and anchor_weight > 0:
+            drift = _value(outputs['loss_anchor']) / anchor_weight
         matched, drift = self._mean_over_ranks([matched, drift])
         reason = None
         if watch:

@@ -9,9 +9,9 @@ model = dict(
     stage1_checkpoint=None,
     stage1_config=None,
     reward=dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'),
-                hf_tolerance=0.1),
+                hf_guard=dict(tolerance=0.1, weight=1.0)),
     reference_images=None,  # filled in from the top-level reference_split
     num_steps=10,
     grad_last_k=5,
-    fm_weight=0.5,
-    anchor_weight=1.0)
+    losses=[dict(type='FlowMatchingLoss', loss_weight=0.5),
+            dict(type='Stage1AnchorLoss', loss_weight=1.0)])

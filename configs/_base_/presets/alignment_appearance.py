@@ -29,10 +29,9 @@
 appearance = dict(
     model=dict(
         trainable=[r'^velocity_net\.(output_blocks|out_norm|out_conv)\.'],
-        fm_weight=0.0,
-        anchor_weight=0.1,
-        mask_anchor_weight=1.0,
-        reward=dict(diversity_weight=1.0)),
+        losses=[dict(type='Stage1AnchorLoss', loss_weight=0.1),
+                dict(type='MaskEffectAnchorLoss', loss_weight=1.0)],
+        reward=dict(diversity_guard=dict(weight=1.0))),
     optim_wrapper=dict(optimizer=dict(lr=3e-4)),
     train_cfg=dict(max_iters=300, val_interval=100),
     custom_hooks=[

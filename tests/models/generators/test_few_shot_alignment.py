@@ -12,10 +12,10 @@ from mmengine.runner.checkpoint import load_state_dict
 from alignflow.datasets import build_reference_split, write_toy_dataset
 from alignflow.distances import spread_across_images
 from alignflow.models.generators import FewShotAlignment, MaskConditionedFlow
-from alignflow.models.generators.few_shot_alignment import STAGE1_SPREAD_DRAWS
 from alignflow.models.generators.data_preprocessor import encode_mask
 from alignflow.apis import prepare_reference_split
 from alignflow.registry import MODELS
+from alignflow.rewards.diversity_guard import STAGE1_SPREAD_DRAWS
 
 NET = dict(type='ConditionalUNet', base_channels=16, channel_mults=(1, 2), num_res_blocks=1,
            attention_levels=(1, ), num_heads=2)
@@ -23,6 +23,18 @@ GENERATOR = dict(type='MaskConditionedFlow', velocity_net=NET,
                  solver=dict(type='EulerSolver', num_steps=4))
 REWARD = dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'))
 CONFIGS = Path(__file__).resolve().parents[3] / 'configs' / 'alignflow'
+
+
+def loss_parts(fm=0.5, anchor=1.0, mask_anchor=0.0, points='source'):
+    """The loss parts of the given weights (0 leaves a part out)."""
+    parts = [dict(type='FlowMatchingLoss', loss_weight=fm),
+             dict(type='Stage1AnchorLoss', loss_weight=anchor, points=points),
+             dict(type='MaskEffectAnchorLoss', loss_weight=mask_anchor, points=points)]
+    return [part for part in parts if part['loss_weight'] > 0]
+
+
+def guarded(**guard):
+    return dict(copy.deepcopy(REWARD), diversity_guard=dict(weight=1.0, **guard))
 
 
 @pytest.fixture(scope='module')
@@ -78,7 +90,7 @@ def test_loads_stage1_weights_and_a_frozen_anchor(stage1_checkpoint, target_fold
 
 def test_a_few_alignment_steps_lower_the_reward(stage1_checkpoint, target_folder):
     torch.manual_seed(0)
-    model = build(stage1_checkpoint, target_folder, fm_weight=0.1, anchor_weight=0.1)
+    model = build(stage1_checkpoint, target_folder, losses=loss_parts(fm=0.1, anchor=0.1))
     inputs = source_batch()
     before = fixed_noise_reward(model, inputs)
     wrapper = OptimWrapper(torch.optim.Adam(
@@ -139,7 +151,7 @@ def test_mask_anchor_holds_what_the_mask_changes_and_frees_the_rest(stage1_check
     model = FewShotAlignment(generator=generator, reward=copy.deepcopy(REWARD),
                              stage1_checkpoint=str(stage1_checkpoint), grad_last_k=2,
                              reference_images=references(target_folder), reference_size=16,
-                             anchor_weight=1.0, mask_anchor_weight=1.0)
+                             losses=loss_parts(anchor=1.0, mask_anchor=1.0))
     inputs = source_batch()
 
     def anchors():
@@ -157,7 +169,7 @@ def test_mask_anchor_holds_what_the_mask_changes_and_frees_the_rest(stage1_check
         first[:, -1].add_(torch.randn_like(first[:, -1]))
     assert anchors()[1] > 1e-4
     with pytest.raises(ValueError, match='cond_dropout=0'):
-        build(stage1_checkpoint, target_folder, mask_anchor_weight=1.0)
+        build(stage1_checkpoint, target_folder, losses=loss_parts(mask_anchor=1.0))
 
 
 def test_anchors_on_samples_look_at_the_models_own_images_not_the_source(stage1_checkpoint,
@@ -169,7 +181,7 @@ def test_anchors_on_samples_look_at_the_models_own_images_not_the_source(stage1_
         model = FewShotAlignment(generator=copy.deepcopy(generator), reward=copy.deepcopy(REWARD),
                                  stage1_checkpoint=str(stage1_checkpoint), grad_last_k=2,
                                  reference_images=references(target_folder), reference_size=16,
-                                 mask_anchor_weight=1.0, anchor_points=points)
+                                 losses=loss_parts(mask_anchor=1.0, points=points))
         with torch.no_grad():  # the model has drifted from stage 1
             for param in model.generator.velocity_net.parameters():
                 param.add_(0.05 * torch.randn_like(param))
@@ -183,20 +195,21 @@ def test_anchors_on_samples_look_at_the_models_own_images_not_the_source(stage1_
     on_samples = anchors('samples', images)
     assert min(on_samples) > 0 and on_samples == anchors('samples', other)
     assert anchors('source', images) != anchors('source', other)
-    with pytest.raises(ValueError, match="anchor_points must be 'source'"):
-        build(stage1_checkpoint, target_folder, anchor_points='trajectory')
+    with pytest.raises(ValueError, match="points must be 'source'"):
+        build(stage1_checkpoint, target_folder, losses=loss_parts(points='trajectory'))
 
 
 def test_anchors_on_samples_train_the_decoder_half_of_the_appearance_preset(stage1_checkpoint,
                                                                            target_folder):
     """The user guide's setting for masks before the look: the preset's trainable subset with
-    anchor_points='samples'. The samples are detached, so the anchors must still reach the
+    points='samples' anchors. The samples are detached, so the anchors must still reach the
     decoder through the velocity evaluated at them, and leave the frozen encoder alone."""
     torch.manual_seed(0)
     model = FewShotAlignment(generator=dict(copy.deepcopy(GENERATOR), cond_dropout=0.1),
                              reward=copy.deepcopy(REWARD), stage1_checkpoint=str(stage1_checkpoint),
                              grad_last_k=2, reference_images=references(target_folder),
-                             reference_size=16, mask_anchor_weight=1.0, anchor_points='samples',
+                             reference_size=16,
+                             losses=loss_parts(mask_anchor=1.0, points='samples'),
                              trainable=[r'^velocity_net\.(output_blocks|out_norm|out_conv)\.'])
     with torch.no_grad():  # the model has drifted from stage 1
         for param in model.generator.velocity_net.parameters():
@@ -218,9 +231,8 @@ def test_diversity_guard_reaches_the_generator_through_the_samples(stage1_checkp
         cv2.imwrite(colours[-1], np.full((16, 16, 3), value, np.uint8))
     torch.manual_seed(0)
     model = FewShotAlignment(generator=copy.deepcopy(GENERATOR),
-                             reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0),
-                             stage1_checkpoint=str(stage1_checkpoint), grad_last_k=2,
-                             reference_images=colours, reference_size=16)
+                             reward=guarded(), stage1_checkpoint=str(stage1_checkpoint),
+                             grad_last_k=2, reference_images=colours, reference_size=16)
     losses = model.alignment_losses(source_batch())
     # Stage 1 here paints near-noise: far less varied than the references.
     assert losses['spread_ratio'] < 1 and losses['loss_diversity'] > 0
@@ -235,46 +247,44 @@ def test_guard_can_hold_stage1s_own_spread(stage1_checkpoint, target_folder):
                                 stage1_checkpoint=str(stage1_checkpoint),
                                 reference_images=references(target_folder),
                                 reference_size=16, **kwargs)
-    model = aligner(reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0),
-                    guard_spread='stage1')
-    of_references = float(model.reward.reference_spread)
+    model = aligner(reward=guarded(target='stage1'))
+    guard = model.reward.diversity_guard
+    of_references = float(guard.target_spread)
     inputs = source_batch()
     torch.manual_seed(1)
     model.alignment_losses(inputs)
-    held = float(model.reward.reference_spread)
+    held = float(guard.target_spread)
     torch.manual_seed(1)  # the same draws, painted by the generator: still stage 1 here
     with torch.no_grad():
-        spreads = [float(model.reward.guard_spreads(
-            model.generator.sample(inputs['mask'], noise=torch.randn(4, 3, 16, 16)).clamp(-1, 1)))
-            for _ in range(STAGE1_SPREAD_DRAWS)]
+        spreads = [float(guard.spreads(
+            model.generator.sample(inputs['mask'], noise=torch.randn(4, 3, 16, 16)).clamp(-1, 1),
+            model.reward.embed)) for _ in range(STAGE1_SPREAD_DRAWS)]
     assert held == pytest.approx(sum(spreads) / len(spreads), rel=1e-5)
     assert held != pytest.approx(of_references, rel=1e-2)
     with torch.no_grad():
         for param in model.generator.parameters():
             param.add_(0.05)
     model.alignment_losses(inputs)
-    assert float(model.reward.reference_spread) == held  # measured once, on stage 1
+    assert float(guard.target_spread) == held  # measured once, on stage 1
 
     spaces = [dict(type='RandomConvFeatures', seed=seed, widths=(8, )) for seed in (1, 2)]
-    several = aligner(reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0,
-                                  diversity_features=spaces), guard_spread='stage1')
-    of_references = several.reward.reference_spread.clone()
-    losses = several.alignment_losses(inputs)
-    assert several.reward.reference_spread.shape == (2, ) and losses['loss_diversity'].dim() == 0
-    assert not torch.allclose(several.reward.reference_spread, of_references)
+    several = aligner(reward=guarded(features=spaces, target='stage1'))
+    of_references = several.reward.diversity_guard.target_spread.clone()
+    terms = several.alignment_losses(inputs)
+    assert several.reward.diversity_guard.target_spread.shape == (2, )
+    assert terms['loss_diversity'].dim() == 0
+    assert not torch.allclose(several.reward.diversity_guard.target_spread, of_references)
 
-    with pytest.raises(ValueError, match='the guard is off'):
-        aligner(reward=copy.deepcopy(REWARD), guard_spread='stage1')
-    with pytest.raises(ValueError, match="guard_spread must be 'references', 'stage1' or"):
-        aligner(reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0), guard_spread='real')
+    with pytest.raises(ValueError, match="target must be 'references', 'stage1' or"):
+        aligner(reward=guarded(target='real'))
 
 
 def test_guard_can_hold_stage1s_spread_on_each_batch(stage1_checkpoint, target_folder):
     model = FewShotAlignment(generator=copy.deepcopy(GENERATOR), grad_last_k=2,
                              stage1_checkpoint=str(stage1_checkpoint),
-                             reward=dict(copy.deepcopy(REWARD), diversity_weight=1.0),
-                             reference_images=references(target_folder), reference_size=16,
-                             guard_spread='stage1_batch')
+                             reward=guarded(target='stage1_batch'),
+                             reference_images=references(target_folder), reference_size=16)
+    guard = model.reward.diversity_guard
     inputs = source_batch()
     # Still stage 1: it paints stage 1's very images from the same noise, nothing to make up.
     losses = model.alignment_losses(inputs)
@@ -284,19 +294,15 @@ def test_guard_can_hold_stage1s_spread_on_each_batch(stage1_checkpoint, target_f
     model.generator.sample = lambda mask, **kwargs: paint(mask, **kwargs) * 0.1
     torch.manual_seed(3)
     noise = torch.randn(4, 3, 16, 16)
-    expected = model.reward.guard_spreads(model.paint_stage1(inputs['mask'], noise).clamp(-1, 1))
+    expected = guard.spreads(model.paint_stage1(inputs['mask'], noise).clamp(-1, 1),
+                             model.reward.embed)
     torch.manual_seed(3)
     losses = model.alignment_losses(inputs)
-    assert torch.allclose(model.reward.reference_spread, expected, rtol=1e-5)
+    assert torch.allclose(guard.target_spread, expected, rtol=1e-5)
     assert float(losses['spread_ratio']) < 1 and float(losses['loss_diversity']) > 0
     other = source_batch(seed=1)
     model.alignment_losses(other)
-    assert not torch.allclose(model.reward.reference_spread, expected)  # measured per batch
-    with pytest.raises(ValueError, match="guard_spread='stage1_batch' sets the diversity"):
-        FewShotAlignment(generator=copy.deepcopy(GENERATOR), grad_last_k=2,
-                         stage1_checkpoint=str(stage1_checkpoint), reward=copy.deepcopy(REWARD),
-                         reference_images=references(target_folder), reference_size=16,
-                         guard_spread='stage1_batch')
+    assert not torch.allclose(guard.target_spread, expected)  # measured per batch
 
 
 LORA = dict(rank=2, alpha=2.0, targets=[r'\.(qkv|proj)$', r'^output_blocks\.'])
@@ -384,7 +390,7 @@ def test_preset_configs_build(stage1_checkpoint, target_folder, name):
         assert 'velocity_net.out_conv.weight' in trainable
     # The appearance preset (the polyp default) also guards the batch's spread.
     appearance = ('clinicdb_5shot', 'clinicdb_5shot_32', 'toy_5shot_appearance')
-    assert (model.reward.diversity_weight > 0) == (name in appearance)
+    assert (model.reward.diversity_guard is not None) == (name in appearance)
 
 
 @pytest.mark.parametrize('lora', [None, LORA])
