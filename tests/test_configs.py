@@ -83,7 +83,8 @@ def test_every_segmentor_trains_with_the_one_lesion_loss():
         if model.get('auxiliary_head'):
             assert model.auxiliary_head.loss_decode == losses.lesion_aux_loss, path.name
         families.add(model.backbone.type)
-    assert {'UNet', 'MixVisionTransformer', 'VisionTransformer'} <= families
+    assert {'UNet', 'MixVisionTransformer', 'VisionTransformer',
+            'EfficientNetLiteBackbone'} <= families
 
 
 def _strength(cfg) -> dict:
@@ -135,7 +136,8 @@ def test_polyp_stage2_default_is_the_appearance_preset():
 
 
 SEGMENTORS = ['unet_kvasir', 'segformer_mit-b0_kvasir', 'segformer_mit-b2_drive',
-              'dpt_vit-b16_pranet', 'unet_polyp_64', 'segformer_mit-b0_polyp_64']
+              'dpt_vit-b16_pranet', 'unet_polyp_64', 'segformer_mit-b0_polyp_64',
+              'fpn_effnet-lite0_polyp_64']
 
 
 def _at_size(pipeline, size):

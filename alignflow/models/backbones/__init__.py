@@ -1,0 +1,4 @@
+"""Segmentation backbones registered for mmsegmentation (``MODELS``)."""
+from .efficientnet_lite import EfficientNetLiteBackbone
+
+__all__ = ['EfficientNetLiteBackbone']
