@@ -231,3 +231,58 @@ def test_c2st_needs_a_source_and_the_tool_reports_it(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads((tmp_path / 'metrics.json').read_text())
     assert data['c2st_accuracy'] > 0.9 and data['c2st_target_share'] < 0.5
+
+
+def write_one_set_at_two_sizes(root: Path, count: int = 16):
+    """The same smooth images at 64x64 and, enlarged, at 128x128."""
+    rng = np.random.default_rng(0)
+    small, large = root / 'small', root / 'large'
+    small.mkdir(parents=True)
+    large.mkdir(parents=True)
+    for i in range(count):
+        noise = rng.uniform(0, 255, (64, 64, 3)).astype(np.float32)
+        blobs = cv2.GaussianBlur(noise, (0, 0), 3)
+        image = np.clip((blobs - blobs.mean()) * 4 + 128, 0, 255).astype(np.uint8)
+        cv2.imwrite(str(small / f'{i}.png'), image)
+        cv2.imwrite(str(large / f'{i}.png'),
+                    cv2.resize(image, (128, 128), interpolation=cv2.INTER_CUBIC))
+    return small, large
+
+
+def test_eval_tool_compares_one_set_at_two_sizes_at_one_size(tmp_path):
+    small, large = write_one_set_at_two_sizes(tmp_path)
+    out = tmp_path / 'metrics.json'
+    args = (small, large, '--metrics', 'fid', 'kid', '--feature-space', 'randomconv',
+            '--diversity-networks', '0', '--out', out)
+    result = run_tool(*args)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "both sets read at 64x64, the generated images' size" in result.stdout
+    assert 'sets are read at different sizes' not in result.stderr
+    one = json.loads(out.read_text())
+    assert one['generated_size'] == one['real_size'] == [64, 64]
+    result = run_tool(*args, '--per-set-size')
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'each set read at its own size (--per-set-size): generated 64x64, real 128x128' \
+        in result.stdout
+    assert 'warning: the sets are read at different sizes' in result.stderr
+    per_set = json.loads(out.read_text())
+    assert per_set['real_size'] == [128, 128]
+    assert one['fd_randomconv'] < 1e-4 * per_set['fd_randomconv']
+    assert abs(one['kd_randomconv']) < per_set['kd_randomconv']
+    result = run_tool(*args, '--per-set-size', '--size', '32', '32')
+    assert result.returncode != 0 and 'not allowed with argument' in result.stderr
+
+
+def test_eval_tool_reads_both_sets_at_the_networks_input_size(tmp_path):
+    small, large = write_one_set_at_two_sizes(tmp_path, count=4)
+    out = tmp_path / 'metrics.json'
+    result = run_tool(small, large, '--metrics', 'mmd', '--feature-space', 'random_inception',
+                      '--diversity-networks', '0', '--batch-size', '2', '--out', out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'both sets read at 299x299, the input size of the random_inception network' \
+        in result.stdout
+    data = json.loads(out.read_text())
+    assert data['generated_size'] == data['real_size'] == [299, 299]
+    # Not a terminal: the progress is a line per batch, never carriage returns.
+    assert '\r' not in result.stdout and '2/4 images' in result.stdout \
+        and '4/4 images' in result.stdout
