@@ -179,8 +179,8 @@ def apply_synthetic_mix(cfg: Config) -> None:
     the mix would not be what the run says).
     """
     mix = cfg.get('synthetic_mix')
-    if not mix:
-        return
+    if not mix or ('data_root' in mix and mix['data_root'] is None):
+        return  # the segmentation bases declare data_root=None: real pairs only
     unknown = set(mix) - MIX_KEYS
     if unknown:
         raise ValueError(f'{cfg.filename}: synthetic_mix has unknown keys {sorted(unknown)}; '

@@ -7,17 +7,23 @@ from mmengine.runner import Runner
 
 from alignflow.registry import RUNNERS
 from alignflow.utils import prepare_launcher, register_all_modules
+from alignflow.utils.config_options import merge_options
 from .config_resolution import resolve_config
 
 
 def load_config(path: str, launcher: str = 'none', cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None) -> Config:
-    """Read a config, apply ``--cfg-options`` and choose the work dir as mmseg's tools do:
-    the command line, else the config's ``work_dir``, else ``./work_dirs/<config name>``."""
+    """Read a config, apply ``--cfg-options`` (keys it does not have are refused:
+    :func:`~alignflow.utils.config_options.merge_options`) and choose the work dir as mmseg's
+    tools do: the command line, else the config's ``work_dir``, else
+    ``./work_dirs/<config name>``."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config {path} does not exist; give the path of a config file '
+                                '(e.g. one under configs/)')
     cfg = Config.fromfile(path)
     cfg.launcher = launcher
     if cfg_options is not None:
-        cfg.merge_from_dict(cfg_options)
+        merge_options(cfg, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

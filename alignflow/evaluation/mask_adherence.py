@@ -19,6 +19,7 @@ from mmseg.structures import SegDataSample
 
 from alignflow.registry import METRICS, MODELS
 from alignflow.utils.checkpoint import load_checkpoint_weights
+from alignflow.utils.config_options import merge_options
 
 
 def lesion_dice_iou(pred: torch.Tensor, target: torch.Tensor,
@@ -70,7 +71,7 @@ def load_segmentor(config: str, checkpoint: str, source: str,
     :func:`alignflow.utils.register_all_modules` first. Returns (model in eval mode, config)."""
     cfg = Config.fromfile(config)
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        merge_options(cfg, cfg_options)
     model = MODELS.build(cfg.model)
     load_checkpoint_weights(model, checkpoint, what=f'the segmentor of {config}', source=source,
                             hint=f'train one with `python tools/train.py {config}`')

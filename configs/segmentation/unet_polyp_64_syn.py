@@ -1,6 +1,6 @@
 # unet_polyp_64.py trained on real + synthetic pairs: one synthetic pair per real pair from a
 # folder written by tools/synthesize.py at 64 px. Any segmentation config takes the same
-# top-level `synthetic_mix` (alignflow.apis.segmentation.apply_synthetic_mix), e.g.
+# top-level `synthetic_mix` (alignflow.apis.config_resolution.apply_synthetic_mix), e.g.
 #   python tools/train.py configs/segmentation/segformer_mit-b0_kvasir.py \
 #       --cfg-options synthetic_mix.data_root=data/synthetic/kvasir_352
 # Here:

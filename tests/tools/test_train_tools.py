@@ -217,12 +217,19 @@ def test_amp_training_runs_in_bfloat16_on_cpu(tmp_path):
 
 
 def test_missing_data_root_names_the_folder(tmp_path):
-    result = run_tool(['tools/train.py', 'configs/alignflow/polyp_stage1.py'], tmp_path,
-                      [f'train_dataloader.dataset.data_root={tmp_path / "no_such_dir"}',
-                       'train_dataloader.num_workers=0',
-                       'train_dataloader.persistent_workers=False'])
+    command = [sys.executable, 'tools/train.py', 'configs/alignflow/polyp_stage1.py',
+               '--work-dir', str(tmp_path), '--cfg-options',
+               f'train_dataloader.dataset.data_root={tmp_path / "no_such_dir"}',
+               'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert 'no_such_dir' in result.stderr and 'data_root' in result.stderr
+
+
+def test_an_option_the_config_does_not_have_is_refused(tmp_path):
+    result = run_tool(['tools/train.py', CONFIG], tmp_path, ['train_cfg.max_iter=5'])
+    assert result.returncode != 0 and not any(tmp_path.iterdir())
+    assert "train_cfg has no key 'max_iter'; did you mean train_cfg.max_iters" in result.stderr
 
 
 def test_dist_train_runs_two_gloo_processes(tmp_path):
