@@ -14,6 +14,7 @@ from typing import Dict, Optional, Sequence
 
 import torch
 from mmengine.runner import CheckpointLoader
+from mmengine.runner.checkpoint import save_checkpoint
 
 
 class CheckpointMismatchError(ValueError, RuntimeError):
@@ -230,3 +231,22 @@ def average_checkpoints(checkpoints: Sequence[str], state_key: str = 'state_dict
                if reference[k].is_floating_point() else v for k, v in total.items()}
     meta = dict(ckpt.get('meta') or {}, averaged_from=[str(p) for p in checkpoints])
     return {'state_dict': average, 'meta': meta}
+
+
+def write_average_checkpoint(out: str, checkpoints: Sequence[str],
+                             state_key: str = 'state_dict', overwrite: bool = False) -> None:
+    """Write :func:`average_checkpoints` of ``checkpoints`` to ``out``, whole or not at all
+    (a temporary name, then a rename), never over one of its inputs, and over an existing
+    file only with ``overwrite``.
+
+    Raises:
+        FileExistsError: ``out`` is an input, or exists without ``overwrite``.
+    """
+    inputs = {osp.realpath(path) for path in checkpoints}
+    if osp.realpath(out) in inputs:
+        raise FileExistsError(f'OUT {out} is one of the checkpoints to average: name a new file')
+    if osp.exists(out) and not overwrite:
+        raise FileExistsError(f'OUT {out} exists: name a new file or pass --overwrite')
+    averaged = average_checkpoints(checkpoints, state_key)
+    # As the runner's CheckpointHook saves (the schedule bases): a temporary name, then a rename.
+    save_checkpoint(averaged, out, backend_args=dict(backend='local_atomic'))

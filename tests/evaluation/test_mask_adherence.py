@@ -1,5 +1,4 @@
 """The mask-adherence check: per-image lesion Dice of a segmentor on pair folders."""
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -11,18 +10,11 @@ from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 
 from alignflow.evaluation import lesion_dice_iou
+from alignflow.evaluation.adherence_report import parse_named_folders, score_folders
 from alignflow.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 SEG_CONFIG = REPO / 'configs' / 'segmentation' / 'unet_polyp_32.py'
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'mask_adherence', REPO / 'tools' / 'analysis' / 'mask_adherence.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @MODELS.register_module(force=True)
@@ -81,8 +73,8 @@ def test_tool_scores_followed_and_ignored_masks(tmp_path):
     followed = write_pairs(tmp_path / 'followed', [(10, 10), (20, 16), None], [0, 0, None])
     ignored = write_pairs(tmp_path / 'ignored', [(8, 10), (8, 20), (9, 9)], [15, 15, 15])
     out = tmp_path / 'scores.json'
-    scores = load_tool().main([str(config), str(checkpoint), f'followed={followed}',
-                               f'ignored={ignored}', '--out', str(out)])
+    scores = score_folders(str(config), str(checkpoint), [f'followed={followed}',
+                                                          f'ignored={ignored}'], out=str(out))
     assert scores['followed']['images'] == 3
     assert scores['followed']['dice'] == pytest.approx(1.0)
     assert scores['followed']['found'] == 1.0
@@ -98,22 +90,37 @@ def test_tool_runs_the_mmseg_unet_config(tmp_path):
     checkpoint = tmp_path / 'unet.pth'
     torch.save({'state_dict': model.state_dict()}, checkpoint)
     pairs = write_pairs(tmp_path / 'pairs', [(10, 10), (20, 20)], [0, 0])
-    scores = load_tool().main([str(SEG_CONFIG), str(checkpoint), f'pairs={pairs}'])
+    scores = score_folders(str(SEG_CONFIG), str(checkpoint), [f'pairs={pairs}'])
     assert scores['pairs']['images'] == 2
     assert 0.0 <= scores['pairs']['dice'] <= 1.0
 
 
 def test_tool_names_a_folder_without_pairs(tmp_path):
     with pytest.raises(FileNotFoundError, match='needs images/ and masks/'):
-        load_tool().parse_folders([f'gen={tmp_path}'])
+        parse_named_folders([f'gen={tmp_path}'])
     with pytest.raises(ValueError, match='NAME=FOLDER'):
-        load_tool().parse_folders([str(tmp_path)])
+        parse_named_folders([str(tmp_path)])
+
+
+def test_scores_go_neither_into_a_scored_folder_nor_over_a_file_they_did_not_write(tmp_path):
+    pairs = write_pairs(tmp_path / 'pairs', [(10, 10)], [0])
+    with pytest.raises(ValueError, match='lies inside .*pairs'):
+        score_folders(str(SEG_CONFIG), 'unused.pth', [f'p={pairs}'], out=str(pairs / 's.json'))
+    mask = next((pairs / 'masks').iterdir())
+    before = mask.read_bytes()
+    with pytest.raises((ValueError, FileExistsError)):
+        score_folders(str(SEG_CONFIG), 'unused.pth', [f'p={pairs}'], out=str(mask))
+    other = tmp_path / 'notes.json'
+    other.write_text('{"mine": 1}')
+    with pytest.raises(FileExistsError, match='not a score file of this tool'):
+        score_folders(str(SEG_CONFIG), 'unused.pth', [f'p={pairs}'], out=str(other))
+    assert mask.read_bytes() == before and other.read_text() == '{"mine": 1}'
 
 
 def test_tool_names_a_missing_segmentor_checkpoint(tmp_path):
     pairs = write_pairs(tmp_path / 'pairs', [(10, 10)], [0])
     with pytest.raises(FileNotFoundError, match=r'python tools/train.py .*unet_polyp_32'):
-        load_tool().main([str(SEG_CONFIG), str(tmp_path / 'none.pth'), f'pairs={pairs}'])
+        score_folders(str(SEG_CONFIG), str(tmp_path / 'none.pth'), [f'pairs={pairs}'])
 
 
 def test_per_image_lesion_metric_averages_images_not_pixels():

@@ -1,19 +1,14 @@
-"""adherence_sets.py: the instrument's folders follow the configs' target split, keep the
-held-out target pairs unseen, turn the painted pairs, and never write into the inputs."""
-import importlib.util
+"""The adherence sets (tools/analysis/adherence_sets.py): the instrument's folders follow the
+configs' target split, keep the held-out target pairs unseen, turn the painted pairs, and never
+write into the inputs."""
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from alignflow.datasets.adherence_sets import write_adherence_sets
 from alignflow.datasets.references import list_images, split_references
-
-SPEC = importlib.util.spec_from_file_location(
-    'adherence_sets', Path(__file__).resolve().parents[2] / 'tools' / 'analysis' /
-    'adherence_sets.py')
-adherence_sets = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(adherence_sets)
 
 
 def write_pairs(folder: Path, n: int, ext: str = '.png') -> Path:
@@ -38,8 +33,8 @@ def test_sets_follow_the_target_split_and_turn_the_painted_pairs(tmp_path):
     target = write_pairs(tmp_path / 'tgt', 12)
     out = tmp_path / 'adh'
     before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob('*') if p.is_file()}
-    adherence_sets.main([str(source), str(target), str(out), '--num-heldout', '6',
-                         '--source-train', '7', '--target-train', '2'])
+    write_adherence_sets(source, target, out, num_heldout=6, source_train=7, target_train=2,
+                         log=lambda line: None)
     held = [p.name for p in split_references(list_images(target), k=1, num_heldout=6).heldout]
     assert names(out / 'both_train') == ({f'source_{i:03d}.jpg' for i in range(7)} |
                                          {f'target_{name}' for name in held[:2]})
@@ -55,20 +50,17 @@ def test_sets_follow_the_target_split_and_turn_the_painted_pairs(tmp_path):
     assert {p: p.stat().st_mtime_ns for p in before} == before  # inputs untouched
     assert not list(out.glob('.*.tmp-*'))
     with pytest.raises(ValueError, match='other source_train'):  # never mixes two plans
-        adherence_sets.main([str(source), str(target), str(out), '--num-heldout', '6',
-                             '--source-train', '8', '--target-train', '2'])
+        write_adherence_sets(source, target, out, num_heldout=6, source_train=8,
+                             target_train=2)
 
 
 def test_errors_name_the_fix(tmp_path):
     source = write_pairs(tmp_path / 'src', 4)
     target = write_pairs(tmp_path / 'tgt', 6)
     with pytest.raises(ValueError, match='--source-train 4'):
-        adherence_sets.main([str(source), str(target), str(tmp_path / 'o'),
-                             '--num-heldout', '3', '--source-train', '4'])
+        write_adherence_sets(source, target, tmp_path / 'o', num_heldout=3, source_train=4)
     with pytest.raises(ValueError, match='inside the input'):
-        adherence_sets.main([str(source), str(target), str(source / 'sets'),
-                             '--num-heldout', '3', '--source-train', '2'])
+        write_adherence_sets(source, target, source / 'sets', num_heldout=3, source_train=2)
     (target / 'masks' / '001.png').unlink()
     with pytest.raises(FileNotFoundError, match='001.png'):
-        adherence_sets.main([str(source), str(target), str(tmp_path / 'o'),
-                             '--num-heldout', '3', '--source-train', '2'])
+        write_adherence_sets(source, target, tmp_path / 'o', num_heldout=3, source_train=2)

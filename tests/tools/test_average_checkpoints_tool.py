@@ -1,17 +1,15 @@
-"""tools/analysis/average_checkpoints.py: writes the mean, never over an input or a file."""
-import importlib.util
+"""The average of a run's checkpoints (tools/analysis/average_checkpoints.py): writes the mean,
+never over an input or a file."""
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-from alignflow.utils.checkpoint import load_checkpoint_weights
+from alignflow.utils.checkpoint import load_checkpoint_weights, write_average_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location(
-    'average_checkpoints_tool', REPO / 'tools' / 'analysis' / 'average_checkpoints.py')
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
 
 
 def write_checkpoints(tmp_path):
@@ -27,7 +25,9 @@ def write_checkpoints(tmp_path):
 def test_the_tool_writes_the_mean_that_loads_into_the_model(tmp_path):
     paths = write_checkpoints(tmp_path)
     out = tmp_path / 'mean.pth'
-    tool.main([str(out), *paths])
+    result = subprocess.run([sys.executable, 'tools/analysis/average_checkpoints.py', str(out),
+                             *paths], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
     model = torch.nn.Linear(2, 2)
     load_checkpoint_weights(model, str(out))
     first, second = (torch.load(p, weights_only=False)['state_dict'] for p in paths)
@@ -36,18 +36,16 @@ def test_the_tool_writes_the_mean_that_loads_into_the_model(tmp_path):
                                                            'mean.pth']  # no temporary left
 
 
-def test_the_tool_never_writes_over_an_input_or_an_existing_file(tmp_path, capsys):
+def test_the_average_never_goes_over_an_input_or_an_existing_file(tmp_path):
     paths = write_checkpoints(tmp_path)
     before = Path(paths[0]).read_bytes()
-    with pytest.raises(SystemExit):
-        tool.main([paths[0], *paths, '--overwrite'])
-    assert 'is one of the checkpoints to average' in capsys.readouterr().err
+    with pytest.raises(FileExistsError, match='is one of the checkpoints to average'):
+        write_average_checkpoint(paths[0], paths, overwrite=True)
     assert Path(paths[0]).read_bytes() == before
     existing = tmp_path / 'mean.pth'
     existing.write_bytes(b'mine')
-    with pytest.raises(SystemExit):
-        tool.main([str(existing), *paths])
-    assert 'exists: name a new file or pass --overwrite' in capsys.readouterr().err
+    with pytest.raises(FileExistsError, match='exists: name a new file or pass --overwrite'):
+        write_average_checkpoint(str(existing), paths)
     assert existing.read_bytes() == b'mine'
-    tool.main([str(existing), *paths, '--overwrite'])
+    write_average_checkpoint(str(existing), paths, overwrite=True)
     assert existing.read_bytes() != b'mine'

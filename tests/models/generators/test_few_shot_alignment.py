@@ -1,4 +1,6 @@
 import copy
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -22,7 +24,7 @@ NET = dict(type='ConditionalUNet', base_channels=16, channel_mults=(1, 2), num_r
 GENERATOR = dict(type='MaskConditionedFlow', velocity_net=NET,
                  solver=dict(type='EulerSolver', num_steps=4))
 REWARD = dict(type='MMDReward', feature_extractor=dict(type='LowLevelStatistics'))
-CONFIGS = Path(__file__).resolve().parents[3] / 'configs' / 'alignflow'
+REPO = Path(__file__).resolve().parents[3]
 
 
 def loss_parts(fm=0.5, anchor=1.0, mask_anchor=0.0, points='source'):
@@ -365,12 +367,21 @@ def test_checkpoints_leave_out_the_rebuilt_anchor_and_reward(stage1_checkpoint, 
         fresh.load_state_dict({k: v for k, v in state.items() if 'out_conv' not in k})
 
 
-@pytest.mark.parametrize('name', ['toy_5shot_lora', 'toy_5shot_decoder', 'clinicdb_5shot_lora',
-                                  'clinicdb_5shot_decoder', 'clinicdb_5shot_32_lora',
-                                  'clinicdb_5shot_32_decoder', 'clinicdb_5shot',
-                                  'clinicdb_5shot_32', 'toy_5shot_appearance'])
+def config_path(name: str) -> Path:
+    """A product under configs/stage2/, else a study under projects/alignment_studies/."""
+    product = REPO / 'configs' / 'stage2' / f'{name}.py'
+    return product if product.is_file() else \
+        REPO / 'projects' / 'alignment_studies' / 'configs' / f'{name}.py'
+
+
+@pytest.mark.parametrize('name', ['stage2_toy_5shot_32px_lora', 'stage2_toy_5shot_32px_decoder',
+                                  'stage2_clinicdb_5shot_64px_lora',
+                                  'stage2_clinicdb_5shot_64px_decoder',
+                                  'stage2_clinicdb_5shot_32px_lora',
+                                  'stage2_clinicdb_5shot_32px_decoder', 'stage2_clinicdb_5shot_64px',
+                                  'stage2_clinicdb_5shot_32px', 'stage2_toy_5shot_32px_appearance'])
 def test_preset_configs_build(stage1_checkpoint, target_folder, name):
-    cfg = Config.fromfile(CONFIGS / f'{name}.py')
+    cfg = Config.fromfile(config_path(name))
     cfg.model.generator.velocity_net.update(NET)
     cfg.model.stage1_checkpoint = str(stage1_checkpoint)
     cfg.reference_split = dict(folder=str(target_folder), k=3, seed=0)
@@ -389,7 +400,8 @@ def test_preset_configs_build(stage1_checkpoint, target_folder, name):
                    for n in trainable)
         assert 'velocity_net.out_conv.weight' in trainable
     # The appearance preset (the polyp default) also guards the batch's spread.
-    appearance = ('clinicdb_5shot', 'clinicdb_5shot_32', 'toy_5shot_appearance')
+    appearance = ('stage2_clinicdb_5shot_64px', 'stage2_clinicdb_5shot_32px',
+                  'stage2_toy_5shot_32px_appearance')
     assert (model.reward.diversity_guard is not None) == (name in appearance)
 
 
@@ -425,17 +437,19 @@ def test_export_writes_a_stage1_shaped_generator(stage1_checkpoint, target_folde
 
 def test_export_tool_refuses_a_missing_checkpoint_and_writes_a_generator(
         stage1_checkpoint, target_folder, tmp_path):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'export_generator', CONFIGS.parents[1] / 'tools' / 'export_generator.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     config = tmp_path / 'stage2.py'
     config.write_text(f'model = dict(type="FewShotAlignment", generator={GENERATOR!r})\n')
-    with pytest.raises(FileNotFoundError, match='no.pth'):
-        tool.main([str(config), str(tmp_path / 'no.pth'), str(tmp_path / 'out.pth')])
+
+    def export(checkpoint):
+        return subprocess.run([sys.executable, 'tools/export_generator.py', str(config),
+                               str(checkpoint), str(tmp_path / 'out.pth')],
+                              cwd=REPO, capture_output=True, text=True)
+
+    missing = export(tmp_path / 'no.pth')
+    assert missing.returncode != 0 and 'no.pth' in missing.stderr
     model = build(stage1_checkpoint, target_folder)
     torch.save(dict(state_dict=model.state_dict()), tmp_path / 'iter_1.pth')
-    tool.main([str(config), str(tmp_path / 'iter_1.pth'), str(tmp_path / 'out.pth')])
+    written = export(tmp_path / 'iter_1.pth')
+    assert written.returncode == 0, written.stderr
     saved = torch.load(tmp_path / 'out.pth', weights_only=False)['state_dict']
     assert saved.keys() == model.generator.state_dict().keys()
