@@ -6,7 +6,8 @@ those real batches (against the full bank) and of stage-1 samples for source mas
 
 Real held-out images are needed for the calibration only, hence a benchmark.
 
-    python benchmarks/reference_floor.py configs/alignflow/clinicdb_5shot_32_conservative.py \\
+    python benchmarks/reference_floor.py \\
+        projects/alignment_studies/configs/stage2_clinicdb_5shot_32px_conservative.py \\
         --shots 3 5 10 20 --cfg-options reference_split.folder=... \\
         train_dataloader.dataset.data_root=...
 """

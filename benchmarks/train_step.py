@@ -41,7 +41,7 @@ from mmengine.runner import Runner
 from torch.utils.flop_counter import FlopCounterMode
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIGS = ['configs/alignflow/toy_stage1.py', 'configs/alignflow/polyp_stage1.py']
+DEFAULT_CONFIGS = ['configs/stage1/stage1_toy_32px.py', 'configs/stage1/stage1_polyp_64px.py']
 DEFAULT_POLYP_ROOT = REPO.parent / 'shared' / 'data' / 'polyp' / 'Kvasir-SEG'
 NEVER = 10**9  # an interval that is never reached
 

@@ -1,5 +1,8 @@
-"""Every config under configs/ loads and builds its model, at the resolution it says."""
+"""Every config under configs/ and projects/*/configs/ loads and builds its model, at the
+resolution it says, within three levels of inheritance."""
+import ast
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +15,12 @@ from alignflow.datasets import write_toy_dataset
 from alignflow.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py')
-                 if '_base_' not in p.parts and 'benchmark' not in p.parts)
+CONFIGS = sorted([p for p in (REPO / 'configs').rglob('*.py')
+                  if '_base_' not in p.parts and 'benchmark' not in p.parts] +
+                 list((REPO / 'projects').glob('*/configs/*.py')))
+# Every config file, bases and protocols included, for the inheritance rule.
+ALL_CONFIGS = sorted(list((REPO / 'configs').rglob('*.py')) +
+                     list((REPO / 'projects').glob('*/configs/*.py')))
 
 
 @pytest.fixture(scope='module')
@@ -44,13 +51,94 @@ def resize_scales(pipeline):
 
 def test_every_config_is_found():
     names = {p.stem for p in CONFIGS}
-    assert {'toy_stage1', 'polyp_stage1_128', 'polyp_stage1_256', 'clinicdb_5shot_128',
-            'clinicdb_5shot_256', 'unet_polyp_32'} <= names and len(CONFIGS) >= 44
+    assert {'stage1_toy_32px', 'stage1_polyp_128px', 'stage1_polyp_256px',
+            'stage2_clinicdb_5shot_128px', 'stage2_clinicdb_5shot_256px', 'unet_polyp_32',
+            'stage2_clinicdb_5shot_64px_conservative'} <= names and len(CONFIGS) >= 44
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(REPO / 'configs')))
-def test_config_loads_and_builds_its_model(path, target, stage1_checkpoints):
-    cfg = Config.fromfile(str(path))
+def test_each_config_is_where_its_name_says():
+    """``{stage}_{data}[_{k}shot]_{size}px[-{iters}][_{variant}].py``: the stage names its
+    folder, the size is the config's img_size, and only a study (projects/) has a variant."""
+    for path in CONFIGS:
+        stage = path.stem.split('_')[0]
+        if stage not in ('stage1', 'stage2', 'maskflow'):
+            continue
+        parts = path.stem.split('_')
+        size = next(part for part in parts if part.split('-')[0].endswith('px'))
+        assert Config.fromfile(str(path), import_custom_modules=False).img_size == int(
+            size.split('-')[0][:-2]), path.name
+        variant = parts[parts.index(size) + 1:]
+        if 'projects' in path.parts:
+            assert stage == 'stage2' and len(variant) == 1, path.name
+        else:
+            assert path.parent.name == stage and not variant, path.name
+
+
+def _bases(path: Path) -> list:
+    """The local ``_base_`` files of a config, read without executing it."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(target, 'id', None) == '_base_' for target in node.targets):
+            bases = ast.literal_eval(node.value)
+            bases = [bases] if isinstance(bases, str) else bases
+            return [(path.parent / base).resolve() for base in bases if '::' not in base]
+    return []
+
+
+def _levels(path: Path) -> int:
+    """The config itself is level 1; each ``_base_`` file (a leaf included) adds one."""
+    return 1 + max((_levels(base) for base in _bases(path)), default=0)
+
+
+@pytest.mark.parametrize('path', ALL_CONFIGS, ids=lambda p: str(p.relative_to(REPO)))
+def test_at_most_three_levels_of_inheritance(path):
+    levels = _levels(path)
+    if levels > 3 and ('segmentation' in path.parts or path.name.startswith('seg_')):
+        pytest.xfail('the segmentation tree is not flattened yet')
+    assert levels <= 3, f'{path.relative_to(REPO)}: {levels} levels'
+
+
+def test_a_stage2_generator_is_its_stage1_model():
+    """A stage-2 config's generator is the model of the stage 1 it loads, and the alignment
+    bases write out the generators of flow_unet_{tiny,base}.py."""
+    stage2 = [p for p in CONFIGS if p.stem.startswith('stage2_')]
+    assert len(stage2) >= 40
+    for path in stage2:
+        cfg = Config.fromfile(str(path), import_custom_modules=False)
+        assert cfg.model.generator == Config.fromfile(
+            str(REPO / cfg.model.stage1_config)).model, path.name
+    models = REPO / 'configs' / '_base_' / 'models'
+    for size in ('tiny', 'base'):
+        assert Config.fromfile(str(models / f'alignment_flow_unet_{size}.py')).model.generator \
+            == Config.fromfile(str(models / f'flow_unet_{size}.py')).model
+
+
+def test_renamed_configs_are_recorded():
+    """configs/RENAMED.json: every old path is gone and every new one exists."""
+    renamed = json.loads((REPO / 'configs' / 'RENAMED.json').read_text())
+    assert len(renamed) >= 57
+    for old, new in renamed.items():
+        assert not (REPO / old).exists() and (REPO / new).is_file(), old
+
+
+def _load(path: Path, monkeypatch) -> Config:
+    """A config; a project's own package (``custom_imports``) is found on the project's path."""
+    if 'projects' in path.parts:
+        monkeypatch.syspath_prepend(str(path.parents[1]))
+    cfg = Config.fromfile(str(path), import_custom_modules=False)
+    for module in cfg.get('custom_imports', {}).get('imports', []):
+        if module not in sys.modules:
+            try:
+                __import__(module)
+            except KeyError as error:  # a test before dropped the module, its classes stay
+                if 'already registered' not in str(error):
+                    raise
+    return cfg
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(REPO)))
+def test_config_loads_and_builds_its_model(path, target, stage1_checkpoints, monkeypatch):
+    cfg = _load(path, monkeypatch)
     size = (cfg.img_size, cfg.img_size)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = cfg[loader].dataset
@@ -117,20 +205,23 @@ def test_polyp_stage2_default_is_the_appearance_preset():
                           floor_factor=None)
     plain = dict(trainable='all', fm_weight=0.5, anchor_weight=1.0, mask_anchor_weight=0.0,
                  diversity_weight=0.0, lr=1e-4, max_iters=100, floor_factor=1.0)
-    for toy in ('toy_1shot', 'toy_5shot', 'toy_10shot', 'toy_fullshot'):
-        assert _strength(Config.fromfile(str(REPO / f'configs/alignflow/{toy}.py'))) == plain
+    for k in ('1', '5', '10', 'full'):
+        toy = REPO / f'configs/stage2/stage2_toy_{k}shot_32px.py'
+        assert _strength(Config.fromfile(str(toy))) == plain
     expected = {'conservative': plain, 'patch': plain, 'decoder': dict(plain, trainable=DECODER),
                 'lora': dict(plain, lr=1e-3), '1shot': dict(preset, diversity_weight=0.0),
                 'loosened': dict(preset, trainable='all', mask_anchor_weight=0.0,
                                  diversity_weight=0.0), 'appearance': preset,
-                'nets': preset}  # guard_nets: the preset, its guard in four random CNNs
-    polyp = [p for p in CONFIGS if p.parent.name == 'alignflow' and
-             p.stem.split('_')[0] in ('kvasir', 'clinicdb', 'colondb', 'etis', 'cvc300')]
+                'guard-nets': preset}  # the preset, its guard in four random CNNs
+    polyp = [p for p in CONFIGS if p.stem.startswith('stage2_') and
+             p.stem.split('_')[1] in ('kvasir', 'clinicdb', 'colondb', 'etis', 'cvc300')]
     assert len(polyp) >= 30
-    for path in polyp + [REPO / 'configs/alignflow/toy_5shot_appearance.py']:
-        variant = path.stem.split('_')[-1]
-        if variant != '1shot' and (variant.endswith('shot') or variant.isdigit()):
-            variant = 'appearance'  # {target}_{k}shot.py and its resolution variants
+    studies = REPO / 'projects/alignment_studies/configs'
+    for path in polyp + [studies / 'stage2_toy_5shot_32px_appearance.py']:
+        _, _, shots, _, *variant = path.stem.split('_')
+        if not variant:  # stage2_{target}_{k}shot_{size}px.py
+            variant = ['1shot' if shots == '1shot' else 'appearance']
+        variant = variant[0]
         assert _strength(Config.fromfile(str(path))) == expected[variant], path.name
     assert sum(p.stem.endswith('_conservative') for p in polyp) == 4
 

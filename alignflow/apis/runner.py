@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 from alignflow.registry import RUNNERS
 from alignflow.utils import prepare_launcher, register_all_modules
 from alignflow.utils.config_options import merge_options
+from alignflow.utils.config_renames import renamed_to
 from .config_resolution import resolve_config
 
 
@@ -18,6 +19,10 @@ def load_config(path: str, launcher: str = 'none', cfg_options: Optional[dict] =
     tools do: the command line, else the config's ``work_dir``, else
     ``./work_dirs/<config name>``."""
     if not osp.isfile(path):
+        renamed = renamed_to(path)
+        if renamed:
+            raise FileNotFoundError(f'config {path} was renamed to {renamed} '
+                                    '(configs/RENAMED.json); use the new path')
         raise FileNotFoundError(f'config {path} does not exist; give the path of a config file '
                                 '(e.g. one under configs/)')
     cfg = Config.fromfile(path)

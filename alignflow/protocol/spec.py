@@ -4,10 +4,11 @@ A protocol config names a source dataset, a stage-1 config, targets (each with a
 config, shots and reference draws), the arms to compare, segmentors and seeds::
 
     source = dict(data_root='data/Kvasir-SEG', ann_file=None, type='PolypDataset')
-    stage1 = dict(config='configs/alignflow/polyp_stage1.py', checkpoint=None, cfg_options={})
-    mask_generator = dict(config='configs/maskflow/polyp_mask.py')   # for 'aligned_generated_masks'
+    stage1 = dict(config='configs/stage1/stage1_polyp_64px.py', checkpoint=None, cfg_options={})
+    mask_generator = dict(config='configs/maskflow/maskflow_polyp_64px.py')  # for generated masks
     targets = [dict(name='clinicdb', folder='data/CVC-ClinicDB', num_heldout=100, shots=5,
-                    draws=[0, 1, 2], alignment=dict(config='configs/alignflow/clinicdb_5shot.py'))]
+                    draws=[0, 1, 2],
+                    alignment=dict(config='configs/stage2/stage2_clinicdb_5shot_64px.py'))]
     arms = ['real', 'stage1', 'aligned', 'aligned_generated_masks']
     segmentors = [dict(name='unet', config='configs/segmentation/unet_polyp_64.py')]
     seeds = [0, 1, 2]
@@ -31,6 +32,7 @@ from mmengine.config import Config
 
 from alignflow.datasets.references import list_images
 from alignflow.registry import DATASETS
+from alignflow.utils.config_renames import renamed_to
 
 ARMS = ('real', 'stage1', 'aligned', 'aligned_generated_masks')
 
@@ -67,7 +69,9 @@ class SegRun:
 
 def _check_config(path: str, what: str) -> str:
     if not path or not osp.isfile(path):
-        raise FileNotFoundError(f'protocol {what}: config {path!r} does not exist')
+        renamed = renamed_to(path)
+        hint = f'; it was renamed to {renamed} (configs/RENAMED.json)' if renamed else ''
+        raise FileNotFoundError(f'protocol {what}: config {path!r} does not exist{hint}')
     return path
 
 

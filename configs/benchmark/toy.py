@@ -1,14 +1,15 @@
 # The protocol end to end on the procedural toy domains (source -> target), every arm,
-# in minutes on a CPU: what the tests run (with smaller sizes) and a first try for a new user.
+# on a CPU: what the tests run (with smaller sizes) and a first try for a new user.
 #   python tools/benchmark.py configs/benchmark/toy.py --cfg-options \
 #       source.data_root=data/toy/source targets.0.folder=data/toy/target
 work_dir = 'work_dirs/benchmark/toy'
 source = dict(data_root='data/toy/source', ann_file=None)
-stage1 = dict(config='configs/alignflow/toy_stage1.py', checkpoint=None, cfg_options={})
-mask_generator = dict(config='configs/maskflow/toy_mask.py', checkpoint=None, cfg_options={})
+stage1 = dict(config='configs/stage1/stage1_toy_32px.py', checkpoint=None, cfg_options={})
+mask_generator = dict(config='configs/maskflow/maskflow_toy_32px.py', checkpoint=None,
+                      cfg_options={})
 targets = [
     dict(name='toy_target', folder='data/toy/target', num_heldout=32, shots=5, draws=[0, 1],
-         alignment=dict(config='configs/alignflow/toy_10shot.py')),
+         alignment=dict(config='configs/stage2/stage2_toy_10shot_32px.py')),
 ]
 arms = ['real', 'stage1', 'aligned', 'aligned_generated_masks']
 segmentors = [dict(name='unet', config='configs/segmentation/unet_polyp_32.py',

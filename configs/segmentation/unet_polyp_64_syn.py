@@ -4,8 +4,8 @@
 #   python tools/train.py configs/segmentation/segformer_mit-b0_kvasir.py \
 #       --cfg-options synthetic_mix.data_root=data/synthetic/kvasir_352
 # Here:
-#   python tools/synthesize.py configs/alignflow/clinicdb_5shot.py STAGE2_CKPT \
-#       --source-masks data/Kvasir-SEG --augment --num 1000 --out-dir data/synthetic/clinicdb_5shot
+#   python tools/synthesize.py configs/stage2/stage2_clinicdb_5shot_64px.py STAGE2_CKPT \
+#       --source-masks data/Kvasir-SEG --augment --num 1000 --out-dir data/synthetic/stage2_clinicdb_5shot_64px
 #   python tools/train.py configs/segmentation/unet_polyp_64_syn.py
 _base_ = ['./unet_polyp_64.py']
-synthetic_mix = dict(data_root='data/synthetic/clinicdb_5shot', synthetic_ratio=1.0)
+synthetic_mix = dict(data_root='data/synthetic/stage2_clinicdb_5shot_64px', synthetic_ratio=1.0)

@@ -13,7 +13,7 @@ from alignflow.apis.config_resolution import (RESOLVERS, apply_synthetic_mix,
 from alignflow.datasets import write_toy_dataset
 from alignflow.evaluation import GenerationMetric
 
-CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'alignflow'
+CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 PIPELINE = [dict(type='LoadCheckedImage'), dict(type='LoadBinaryMask'),
             dict(type='Resize', scale=(16, 16), keep_ratio=False), dict(type='PackSegInputs')]
 
@@ -31,7 +31,7 @@ def folders(tmp_path_factory):
 
 
 def stage2(name, target, work_dir=None):
-    cfg = Config.fromfile(str(CONFIGS / f'{name}.py'))
+    cfg = Config.fromfile(str(CONFIGS / 'stage2' / f'{name}.py'))
     cfg.reference_split.folder = str(target)
     cfg.reference_split.num_heldout = 8
     cfg.work_dir = None if work_dir is None else str(work_dir)
@@ -66,7 +66,7 @@ def test_resolving_a_stage2_config_keeps_its_metrics_on_the_target(folders):
     """The split fills ``real`` first; the C2ST source is the real training set, read before
     a synthetic mix would replace it."""
     source, target, synthetic = folders
-    cfg = stage2('clinicdb_5shot', target)
+    cfg = stage2('stage2_clinicdb_5shot_64px', target)
     cfg.train_dataloader.dataset.data_root = str(source)
     cfg.synthetic_mix = dict(data_root=str(synthetic))
     cfg.train_dataloader.dataset.pipeline = PIPELINE
@@ -81,7 +81,8 @@ def test_resolving_a_stage2_config_keeps_its_metrics_on_the_target(folders):
 
 def test_a_sibling_changes_the_references_and_the_metric_together(folders):
     _, target, _ = folders
-    five, ten = stage2('clinicdb_5shot', target), stage2('clinicdb_10shot', target)
+    five = stage2('stage2_clinicdb_5shot_64px', target)
+    ten = stage2('stage2_clinicdb_10shot_64px', target)
     splits = [prepare_reference_split(cfg) for cfg in (five, ten)]
     for cfg, split, k in zip((five, ten), splits, (5, 10)):
         assert cfg.model.reference_images == [str(p) for p in split.references]
@@ -95,9 +96,10 @@ def test_a_sibling_changes_the_references_and_the_metric_together(folders):
 
 def test_every_polyp_target_and_shot_count_says_only_what_differs():
     for name in ('kvasir', 'clinicdb', 'colondb', 'etis', 'cvc300'):
-        five = Config.fromfile(str(CONFIGS / f'{name}_5shot.py')).reference_split
+        five = Config.fromfile(str(CONFIGS / f'stage2/stage2_{name}_5shot_64px.py')).reference_split
         for shots, k in (('1', 1), ('10', 10), ('full', 'all')):
-            split = Config.fromfile(str(CONFIGS / f'{name}_{shots}shot.py')).reference_split
+            split = Config.fromfile(
+                str(CONFIGS / f'stage2/stage2_{name}_{shots}shot_64px.py')).reference_split
             assert split == dict(five, k=k)
         assert five.k == 5 and five.seed == 0 and five.num_heldout == (
             30 if name == 'cvc300' else 100)
@@ -105,17 +107,17 @@ def test_every_polyp_target_and_shot_count_says_only_what_differs():
 
 def test_the_split_is_recorded_once_and_a_resumed_run_keeps_it(folders, tmp_path):
     _, target, _ = folders
-    cfg = stage2('clinicdb_5shot', target, tmp_path)
+    cfg = stage2('stage2_clinicdb_5shot_64px', target, tmp_path)
     split = prepare_reference_split(cfg)
     record = json.loads((tmp_path / 'reference_split.json').read_text())
     assert record['references'] == [str(p) for p in split.references]
     assert record['heldout'] == [str(p) for p in split.heldout]
     assert record['spec']['k'] == 5 and record['spec']['num_heldout'] == 8
     assert [p.name for p in tmp_path.iterdir()] == ['reference_split.json']
-    resumed = stage2('clinicdb_5shot', target, tmp_path)
+    resumed = stage2('stage2_clinicdb_5shot_64px', target, tmp_path)
     resumed.resume = True
     prepare_reference_split(resumed)  # same split: fine
-    moved = stage2('clinicdb_5shot', target, tmp_path)
+    moved = stage2('stage2_clinicdb_5shot_64px', target, tmp_path)
     moved.resume, moved.reference_split.seed = True, 1
     with pytest.raises(ValueError, match='a resumed run must keep its references'):
         prepare_reference_split(moved)
@@ -123,7 +125,7 @@ def test_the_split_is_recorded_once_and_a_resumed_run_keeps_it(folders, tmp_path
 
 def test_the_old_keys_get_an_error_that_says_what_to_write(folders):
     _, target, _ = folders
-    cfg = stage2('clinicdb_5shot', target)
+    cfg = stage2('stage2_clinicdb_5shot_64px', target)
     cfg.model.references = dict(folder=str(target), k=5)
     cfg.val_evaluator.exclude_references = dict(k=5)
     with pytest.raises(ValueError, match=r'model.references and val_evaluator.'
@@ -133,7 +135,7 @@ def test_the_old_keys_get_an_error_that_says_what_to_write(folders):
 
 
 def test_configs_without_a_split_are_left_alone():
-    cfg = Config.fromfile(str(CONFIGS / 'polyp_stage1.py'))
+    cfg = Config.fromfile(str(CONFIGS / 'stage1/stage1_polyp_64px.py'))
     before = cfg.to_dict()
     assert prepare_reference_split(cfg) is None
     assert cfg.to_dict() == before
@@ -146,7 +148,7 @@ def test_configs_without_a_split_are_left_alone():
 
 def test_a_stage1_metric_follows_the_data_root_override(folders):
     source, _, _ = folders
-    cfg = load_config(str(CONFIGS / 'polyp_stage1_32.py'), cfg_options={
+    cfg = load_config(str(CONFIGS / 'stage1/stage1_polyp_32px-3k.py'), cfg_options={
         f'{loader}.dataset.data_root': str(source)
         for loader in ('train_dataloader', 'val_dataloader')})
     assert generation_metric(cfg)['real'] is None
@@ -159,7 +161,7 @@ def test_a_stage1_metric_follows_the_data_root_override(folders):
 
 def test_a_stage2_metric_keeps_the_held_out_target_images(folders):
     _, target, _ = folders
-    cfg = Config.fromfile(str(CONFIGS / 'clinicdb_5shot_32.py'))
+    cfg = Config.fromfile(str(CONFIGS / 'stage2/stage2_clinicdb_5shot_32px.py'))
     cfg.reference_split.update(folder=str(target), num_heldout=4)
     cfg.work_dir = None
     split = prepare_reference_split(cfg)

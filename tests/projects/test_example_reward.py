@@ -12,7 +12,7 @@ PROJECT = Path(__file__).resolve().parents[2] / 'projects' / 'example_reward'
 
 def test_project_reward_is_found_through_custom_imports(monkeypatch):
     monkeypatch.syspath_prepend(str(PROJECT))
-    cfg = Config.fromfile(str(PROJECT / 'configs' / 'toy_5shot_energy.py'))
+    cfg = Config.fromfile(str(PROJECT / 'configs' / 'stage2_toy_5shot_32px_energy.py'))
     import_modules_from_strings(**cfg.custom_imports)
     assert cfg.model.reward.type == 'EnergyDistanceReward'
     reward = REWARDS.build(cfg.model.reward)

@@ -63,7 +63,7 @@ def test_an_interrupted_run_resumes_and_a_finished_one_is_skipped(tmp_path, monk
         (Path(cfg.work_dir) / 'last_checkpoint').write_text(f'{cfg.work_dir}/iter_4.pth')
 
     monkeypatch.setattr(sweep_runs, 'train', train)
-    config = str(REPO / 'configs/alignflow/toy_5shot.py')
+    config = str(REPO / 'configs/stage2/stage2_toy_5shot_32px.py')
     runs = AlignmentSweep(config, str(tmp_path), shots=[5], seeds=[0, 1, 2],
                           log=lambda line: None)
     interrupted, fresh = runs.run_dir(5, 1), runs.run_dir(5, 2)

@@ -1,5 +1,5 @@
-"""The retinal path: retina_stage1.py and drive_{1,5,10,full}shot.py load, split DRIVE's 40
-images sensibly, and train end to end (tools/train.py subprocesses) on a small synthetic
+"""The retinal path: stage1_retina_64px.py and stage2_drive_{1,5,10,full}shot_64px.py load,
+split DRIVE's 40 images sensibly, and train end to end (tools/train.py subprocesses) on a small synthetic
 fundus-like folder written here."""
 import json
 import subprocess
@@ -16,7 +16,7 @@ from alignflow.datasets.references import list_images, split_references
 from alignflow.registry import DATASETS
 
 REPO = Path(__file__).resolve().parents[2]
-STAGE1 = 'configs/alignflow/retina_stage1.py'
+STAGE1 = 'configs/stage1/stage1_retina_64px.py'
 DRIVE_SHOTS = {'1': 1, '5': 5, '10': 10, 'full': 'all'}
 DRIVE = REPO.parent / 'shared' / 'data' / 'retina' / 'DRIVE'  # optional real subset
 TINY = ['base_channels=16', 'num_heads=2']
@@ -60,7 +60,7 @@ def source(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def stage1(source, tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('retina_stage1')
+    work_dir = tmp_path_factory.mktemp('stage1_retina_64px')
     options = [f'{loader}.{o}' for loader in ('train_dataloader', 'val_dataloader')
                for o in [f'dataset.data_root={source}', *LOADER]]
     log = train(STAGE1, work_dir, [*options,  # the metric's real images follow data_root
@@ -71,7 +71,7 @@ def stage1(source, tmp_path_factory):
 
 @pytest.mark.parametrize('name', DRIVE_SHOTS)
 def test_drive_configs_align_retina_stage1_to_drive(name):
-    cfg = Config.fromfile(str(REPO / f'configs/alignflow/drive_{name}shot.py'))
+    cfg = Config.fromfile(str(REPO / f'configs/stage2/stage2_drive_{name}shot_64px.py'))
     refs = cfg.reference_split
     assert cfg.model.stage1_config == STAGE1
     assert refs.folder == 'data/DRIVE' and cfg.val_evaluator.real is None  # the held-out images
@@ -94,7 +94,7 @@ def test_drive_alignment_trains_from_the_retina_stage1_checkpoint(source, stage1
     target = write_fundus_folder(tmp_path / 'DRIVE', 10, seed=1, size=(72, 80))
     options = [f'{loader}.{o}' for loader in ('train_dataloader', 'val_dataloader')
                for o in [f'dataset.data_root={source}', *LOADER]]
-    log = train('configs/alignflow/drive_5shot.py', tmp_path / 'work', [
+    log = train('configs/stage2/stage2_drive_5shot_64px.py', tmp_path / 'work', [
         *options, f'model.stage1_checkpoint={stage1[0]}', f'reference_split.folder={target}',
         'reference_split.num_heldout=4',
         *(f'model.generator.velocity_net.{o}' for o in TINY),

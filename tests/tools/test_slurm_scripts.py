@@ -23,8 +23,8 @@ def fake_srun(tmp_path):
 
 
 @pytest.mark.parametrize('script, positional, tool', [
-    ('slurm_train.sh', ['configs/alignflow/toy_stage1.py'], 'train.py'),
-    ('slurm_test.sh', ['configs/alignflow/toy_stage1.py', 'ckpt.pth'], 'test.py'),
+    ('slurm_train.sh', ['configs/stage1/stage1_toy_32px.py'], 'train.py'),
+    ('slurm_test.sh', ['configs/stage1/stage1_toy_32px.py', 'ckpt.pth'], 'test.py'),
 ])
 def test_slurm_scripts_pass_slurm_options_and_tool_arguments(fake_srun, script, positional,
                                                              tool):

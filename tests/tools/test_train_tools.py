@@ -15,7 +15,7 @@ import pytest
 import torch
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = 'configs/alignflow/toy_stage1.py'
+CONFIG = 'configs/stage1/stage1_toy_32px.py'
 SMALL = [
     'model.velocity_net.base_channels=16', 'model.velocity_net.num_heads=2',
     'model.solver.num_steps=4',
@@ -217,7 +217,7 @@ def test_amp_training_runs_in_bfloat16_on_cpu(tmp_path):
 
 
 def test_missing_data_root_names_the_folder(tmp_path):
-    command = [sys.executable, 'tools/train.py', 'configs/alignflow/polyp_stage1.py',
+    command = [sys.executable, 'tools/train.py', 'configs/stage1/stage1_polyp_64px.py',
                '--work-dir', str(tmp_path), '--cfg-options',
                f'train_dataloader.dataset.data_root={tmp_path / "no_such_dir"}',
                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
@@ -245,7 +245,7 @@ def test_dist_train_runs_two_gloo_processes(tmp_path):
     assert "dist_cfg: {'backend': 'gloo'}" in log and 'GPU number: 2' in log
 
 
-ALIGN_CONFIG = 'configs/alignflow/toy_5shot.py'
+ALIGN_CONFIG = 'configs/stage2/stage2_toy_5shot_32px.py'
 ALIGN_SMALL = [
     'model.generator.velocity_net.base_channels=16', 'model.generator.velocity_net.num_heads=2',
     'model.num_steps=4', 'model.grad_last_k=2',
@@ -307,7 +307,7 @@ def test_alignment_without_stage1_checkpoint_says_which_command_makes_it(tmp_pat
                '--cfg-options', *ALIGN_SMALL, f'model.stage1_checkpoint={tmp_path / "no.pth"}']
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
-    assert 'python tools/train.py configs/alignflow/toy_stage1.py' in result.stderr
+    assert 'python tools/train.py configs/stage1/stage1_toy_32px.py' in result.stderr
 
 
 def test_alignment_trains_with_amp(trained, tmp_path):
@@ -322,7 +322,7 @@ def test_alignment_trains_with_amp(trained, tmp_path):
     assert (tmp_path / 'iter_2.pth').is_file()
 
 
-MASK_CONFIG = 'configs/maskflow/toy_mask.py'
+MASK_CONFIG = 'configs/maskflow/maskflow_toy_32px.py'
 
 
 def test_mask_flow_config_trains_and_writes_mask_grids(tmp_path):

@@ -5,7 +5,7 @@ from mmengine.config import Config
 from alignflow.apis.runner import load_config
 from alignflow.utils.config_options import merge_options, unknown_option
 
-CONFIG = 'configs/alignflow/toy_stage1.py'
+CONFIG = 'configs/stage1/stage1_toy_32px.py'
 
 
 @pytest.fixture

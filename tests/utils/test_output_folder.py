@@ -3,7 +3,7 @@ import pytest
 
 from alignflow.utils.output_folder import MARKER_NAME, claim_output_folder, data_folders_of
 
-RUN = dict(config='configs/alignflow/toy_stage1.py', checkpoint='iter_6.pth')
+RUN = dict(config='configs/stage1/stage1_toy_32px.py', checkpoint='iter_6.pth')
 
 
 def dataset(folder):

@@ -8,7 +8,7 @@ draws of the distance to held-out target images, high-frequency energy and diver
 those of real target images, the C2ST target share (when the config measures it), and how the
 last checkpoint compares with the best one (see ``alignflow.protocol.sweep``).
 
-    python tools/analysis/alignment_sweep.py configs/alignflow/toy_5shot.py \\
+    python tools/analysis/alignment_sweep.py configs/stage2/stage2_toy_5shot_32px.py \\
         --shots 1 5 10 all --seeds 0 1 2 --work-root work_dirs/sweep_toy
 
 ``--adherence SEG_CONFIG SEG_CHECKPOINT MASKS`` also scores mask adherence: stage 1 and every

@@ -1,7 +1,8 @@
 """Write the uniform average of several checkpoints of one run (weights only), e.g. the last
 five a stage-2 run kept, to test or sample from instead of the final one:
 
-    python tools/analysis/average_checkpoints.py work_dirs/stage2_clinicdb_5shot_64px/mean_200_300.pth \\
+    python tools/analysis/average_checkpoints.py \\
+        work_dirs/stage2_clinicdb_5shot_64px/mean_200_300.pth \\
         work_dirs/stage2_clinicdb_5shot_64px/iter_{200,225,250,275,300}.pth
     python tools/test.py configs/stage2/stage2_clinicdb_5shot_64px.py \\
         work_dirs/stage2_clinicdb_5shot_64px/mean_200_300.pth

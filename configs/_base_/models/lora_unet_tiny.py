@@ -1,6 +1,7 @@
 # LoRA (rank 4) for stage 2 of a ConditionalUNet: low-rank updates of every attention qkv/proj
 # conv and of the decoder's convs, all stage-1 weights frozen. Use it next to a stage-2 config:
-#   _base_ = ['./clinicdb_5shot_conservative.py', '../_base_/models/lora_unet_tiny.py']
+#   _base_ = ['./stage2_clinicdb_5shot_64px_conservative.py',
+#             '../../../configs/_base_/models/lora_unet_tiny.py']
 #   model = dict(lora={{_base_.lora}})
 # (on a config that trains a subset, e.g. the polyp default, add trainable='all': LoRA picks
 # what it trains)

@@ -1,5 +1,6 @@
 # The toy (CPU demo) schedule: 2000 iterations of AdamW at 1e-3 with warm-up and cosine decay,
-# EMA weights, checkpoints and sample grids every 500 (toy_stage1.py, maskflow/toy_mask.py).
+# EMA weights, checkpoints and sample grids every 500 (stage1_toy_32px.py,
+# maskflow/maskflow_toy_32px.py).
 _base_ = ['./flow_adamw.py']
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=2000, val_interval=1000)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))

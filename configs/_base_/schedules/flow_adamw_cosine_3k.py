@@ -1,6 +1,7 @@
 # The CPU-sized real-data schedule: flow_adamw_cosine_20k.py shortened to 3000 iterations at
-# 1e-3, EMA 0.01, checkpoints and grids every 1000 (the *_32 configs of the evidence).
-_base_ = ['./flow_adamw_cosine_20k.py']
+# 1e-3, EMA 0.01, checkpoints and grids every 1000 (the configs named *-3k). It inherits
+# flow_adamw.py directly, as 20k does, so that a config on it stays within three levels.
+_base_ = ['./flow_adamw.py']
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=3000, val_interval=1000)
 param_scheduler = [

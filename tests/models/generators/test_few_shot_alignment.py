@@ -378,7 +378,8 @@ def config_path(name: str) -> Path:
                                   'stage2_clinicdb_5shot_64px_lora',
                                   'stage2_clinicdb_5shot_64px_decoder',
                                   'stage2_clinicdb_5shot_32px_lora',
-                                  'stage2_clinicdb_5shot_32px_decoder', 'stage2_clinicdb_5shot_64px',
+                                  'stage2_clinicdb_5shot_32px_decoder',
+                                  'stage2_clinicdb_5shot_64px',
                                   'stage2_clinicdb_5shot_32px', 'stage2_toy_5shot_32px_appearance'])
 def test_preset_configs_build(stage1_checkpoint, target_folder, name):
     cfg = Config.fromfile(config_path(name))

@@ -1,5 +1,0 @@
-# CVC-300: cvc300_5shot.py with 1 reference image of CVC-300.
-_base_ = ['./cvc300_5shot.py']
-reference_split = dict(k=1)
-# The diversity guard compares the batch's spread with the references'; one has none.
-model = dict(reward=dict(diversity_guard=None))

@@ -1,3 +1,0 @@
-# ETIS: the polyp stage-1 model aligned to 5 reference images of ETIS.
-_base_ = ['./clinicdb_5shot.py']
-reference_split = dict(folder='data/ETIS-LaribPolypDB')

@@ -1,5 +1,0 @@
-# Kvasir-SEG: kvasir_5shot.py with 1 reference image of Kvasir-SEG.
-_base_ = ['./kvasir_5shot.py']
-reference_split = dict(k=1)
-# The diversity guard compares the batch's spread with the references'; one has none.
-model = dict(reward=dict(diversity_guard=None))

@@ -1,3 +1,0 @@
-# Kvasir-SEG: the polyp stage-1 model aligned to 5 reference images of Kvasir-SEG.
-_base_ = ['./clinicdb_5shot.py']
-reference_split = dict(folder='data/Kvasir-SEG')

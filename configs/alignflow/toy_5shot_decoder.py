@@ -1,6 +1,0 @@
-# toy_5shot.py fine-tuning only the decoder half of the U-Net (output_blocks) and its output
-# layers (out_norm, out_conv); the encoder, middle block and time embedding stay at stage 1.
-#   python tools/train.py configs/alignflow/toy_stage1.py     # stage 1 (once)
-#   python tools/train.py configs/alignflow/toy_5shot_decoder.py
-_base_ = ['./toy_5shot.py']
-model = dict(trainable=[r'^velocity_net\.(output_blocks|out_norm|out_conv)\.'])

@@ -1,9 +1,0 @@
-# toy_5shot.py with LoRA instead of full fine-tuning (see _base_/models/lora_unet_tiny.py).
-# Checkpoints keep the LoRA layers; FewShotAlignment.merged_generator() folds them into plain
-# weights.
-#   python tools/train.py configs/alignflow/toy_stage1.py   # stage 1 (once)
-#   python tools/train.py configs/alignflow/toy_5shot_lora.py
-_base_ = ['./toy_5shot.py', '../_base_/models/lora_unet_tiny.py']
-model = dict(lora={{_base_.lora}})
-# The usual LoRA learning rate, 10x that of full fine-tuning (not tuned here).
-optim_wrapper = dict(optimizer=dict(lr=1e-3))

@@ -1,0 +1,8 @@
+# stage2_clinicdb_5shot_32px_conservative.py with LoRA (see
+# stage2_clinicdb_5shot_64px_lora.py): the CPU-sized study.
+#   python tools/train.py projects/alignment_studies/configs/stage2_clinicdb_5shot_32px_lora.py
+_base_ = ['./stage2_clinicdb_5shot_32px_conservative.py',
+          '../../../configs/_base_/models/lora_unet_tiny.py']
+model = dict(lora={{_base_.lora}})
+# The usual LoRA learning rate, 10x that of full fine-tuning.
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
