@@ -1,10 +1,12 @@
 """Write the aligned generator of a stage-2 checkpoint as a plain stage-1-shaped checkpoint
 (LoRA updates folded in), e.g. to sample with a stage-1 config:
 
-    python tools/export_generator.py configs/alignflow/clinicdb_5shot_lora.py \\
-        work_dirs/clinicdb_5shot_lora/iter_100.pth work_dirs/clinicdb_5shot_lora/generator.pth
-    python tools/test.py configs/alignflow/polyp_stage1.py \\
-        work_dirs/clinicdb_5shot_lora/generator.pth --out work_dirs/pairs_clinicdb
+    W=work_dirs/stage2_clinicdb_5shot_64px_lora
+    python tools/export_generator.py \\
+        projects/alignment_studies/configs/stage2_clinicdb_5shot_64px_lora.py \\
+        $W/iter_100.pth $W/generator.pth
+    python tools/test.py configs/stage1/stage1_polyp_64px.py $W/generator.pth \\
+        --out work_dirs/pairs_clinicdb
 """
 import argparse
 import os.path as osp
@@ -21,12 +23,16 @@ def main(argv=None):
     parser.add_argument('checkpoint', help='stage-2 checkpoint')
     parser.add_argument('out', help='generator checkpoint to write')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing OUT')
     args = parser.parse_args(argv)
     if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
+        raise SystemExit(f'export_generator: checkpoint {args.checkpoint} does not exist')
     register_all_modules()
     cfg = load_config(args.config, cfg_options=args.cfg_options)
-    export_generator(cfg.model.to_dict(), args.checkpoint, args.out)
+    try:
+        export_generator(cfg.model.to_dict(), args.checkpoint, args.out, args.overwrite)
+    except FileExistsError as err:
+        raise SystemExit(f'export_generator: {err}')
     print(f'wrote {args.out}')
 
 

@@ -8,8 +8,8 @@ import torch
 from .generators import load_image_generator
 
 
-def export_generator(model_cfg: dict, checkpoint: Union[str, Path],
-                     out: Union[str, Path]) -> torch.nn.Module:
+def export_generator(model_cfg: dict, checkpoint: Union[str, Path], out: Union[str, Path],
+                     overwrite: bool = False) -> torch.nn.Module:
     """Write the aligned generator of a ``FewShotAlignment`` checkpoint as a
     ``MaskConditionedFlow`` checkpoint (``{'state_dict': ...}``, LoRA updates folded into the
     weights), which stage-1 configs, ``tools/test.py`` and ``UNetEncoderFeatures`` load.
@@ -20,14 +20,23 @@ def export_generator(model_cfg: dict, checkpoint: Union[str, Path],
     Args:
         model_cfg: the stage-2 config's ``model`` (its ``generator`` and optional ``lora``).
         checkpoint: a stage-2 checkpoint (keys ``generator.*``).
-        out: the file to write.
+        out: the file to write: never ``checkpoint`` itself, and an existing file only with
+            ``overwrite``.
 
     Returns:
         The exported generator.
+
+    Raises:
+        FileExistsError: ``out`` is the checkpoint, or exists without ``overwrite``.
     """
     if model_cfg.get('type') != 'FewShotAlignment':
         raise ValueError(f"expected a FewShotAlignment model config, got type="
                          f"{model_cfg.get('type')!r}; stage-1 checkpoints need no export")
+    if Path(out).resolve() == Path(checkpoint).resolve():
+        raise FileExistsError(f'the output {out} is the stage-2 checkpoint it exports from; '
+                              'name a new file')
+    if Path(out).exists() and not overwrite:
+        raise FileExistsError(f'{out} exists; name a new file or pass --overwrite to replace it')
     generator = load_image_generator(model_cfg, str(checkpoint), 'this stage-2 config',
                                      'the stage-2 checkpoint')
     out = Path(out)

@@ -25,6 +25,7 @@ import random
 from abc import ABC, abstractmethod
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -39,7 +40,7 @@ from alignflow.datasets.image_mask import IMG_EXTENSIONS
 from alignflow.masks import MaskRejected
 from alignflow.models.generators.data_preprocessor import encode_mask
 from alignflow.utils.atomic_io import write_png_atomic, write_text_atomic
-from alignflow.utils.output_folder import claim_output_folder
+from alignflow.utils.output_folder import claim_output_folder, output_folder_lock
 from alignflow.version import __version__
 
 MANIFEST = 'manifest.jsonl'
@@ -377,21 +378,53 @@ def synthesize(out_dir: str, generator, mask_source: MaskSource, settings: Synth
                guidance_scale=settings.guidance_scale if settings.guidance_scale is not None
                else generator.guidance_scale, alignflow=__version__,
                adherence_gate=gate.describe() if gate is not None else None)
-    if rank == 0:
-        claim_output_folder(out, 'tools/synthesize.py', run, mask_source.read_folders(),
-                            overwrite)
+    with ExitStack() as held:
+        if rank == 0:
+            held.enter_context(output_folder_lock(out, 'tools/synthesize.py',
+                                                  mask_source.read_folders()))
+            claim_output_folder(out, 'tools/synthesize.py', run, mask_source.read_folders(),
+                                overwrite)
+            _drop_pairs_beyond(out, settings.num, overwrite)
+            for sub in ('images', 'masks'):
+                (out / sub).mkdir(exist_ok=True)
+            write_text_atomic(json.dumps(dict(run, num=settings.num), indent=1, default=str)
+                              + '\n', out / PROVENANCE)
+        barrier()
+        done = completed_pairs(out)
+        todo = [i for i in range(settings.num) if i % world_size == rank and i not in done]
+        _paint_and_write(out, generator, mask_source, settings, todo, rank, progress, gate,
+                         max_gate_rounds)
+        barrier()
+        if rank == 0:
+            _merge_manifests(out, settings.num)
+    return dict(written=len(todo), skipped=len(done), total=settings.num)
+
+
+def _drop_pairs_beyond(out: Path, num: int, overwrite: bool) -> None:
+    """A folder of this run holding pairs beyond ``num`` would train on more pairs than its
+    record says: refuse, naming the count, or with ``overwrite`` remove those pairs (this run
+    wrote them; the merged manifest keeps indices below ``num`` only)."""
+    beyond = sorted(i for i in completed_pairs(out) if i >= num)
+    if beyond and not overwrite:
+        raise FileExistsError(
+            f'tools/synthesize.py: {out} holds {len(beyond)} pairs of this run beyond --num '
+            f'{num} (up to index {beyond[-1]}); give --num {beyond[-1] + 1} or more to extend '
+            f'it, or --overwrite to keep only the first {num}')
+    for index in beyond:
         for sub in ('images', 'masks'):
-            (out / sub).mkdir(exist_ok=True)
-        write_text_atomic(json.dumps(dict(run, num=settings.num), indent=1, default=str) + '\n',
-                          out / PROVENANCE)
-    barrier()
-    done = completed_pairs(out)
-    todo = [i for i in range(settings.num) if i % world_size == rank and i not in done]
+            (out / sub / f'{_stem(index)}.png').unlink(missing_ok=True)
+
+
+def _paint_and_write(out: Path, generator, mask_source: MaskSource,
+                     settings: SynthesisSettings, todo: List[int], rank: int, progress: bool,
+                     gate, max_gate_rounds: int) -> None:
+    """Paint the pairs ``todo`` batch by batch and write them with their manifest lines.
+
+    PNG encoding runs in a writer thread (cv2 releases the GIL) while the next batch is
+    painted; a batch's manifest lines follow its files, so a pair is never recorded before
+    both of its files exist."""
     bar = ProgressBar(len(todo)) if progress and rank == 0 and todo else None
     manifest = out / (f'manifest.rank{rank}.jsonl')
-    # PNG encoding runs in a writer thread (cv2 releases the GIL) while the next batch is
-    # painted; a batch's manifest lines follow its files, so a pair is never recorded before
-    # both of its files exist.
     with open(manifest, 'a') as log, ThreadPoolExecutor(1) as writer:
         written = None
         for start in range(0, len(todo), settings.batch_size):
@@ -403,10 +436,6 @@ def synthesize(out_dir: str, generator, mask_source: MaskSource, settings: Synth
             _finish(written, log, settings, bar)
             written = (futures, [(index, record) for index, (_, record, _) in zip(batch, pairs)])
         _finish(written, log, settings, bar)
-    barrier()
-    if rank == 0:
-        _merge_manifests(out, settings.num)
-    return dict(written=len(todo), skipped=len(done), total=settings.num)
 
 
 def _finish(written, log, settings: SynthesisSettings, bar) -> None:

@@ -6,7 +6,8 @@ from typing import Optional
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from alignflow.utils.checkpoint import check_checkpoint_file, check_weights_fit
+from alignflow.utils.checkpoint import (CheckpointMismatchError, check_checkpoint_file,
+                                        check_weights_fit, read_checkpoint, saved_model_type)
 from .runner import build_runner, load_config
 
 
@@ -54,6 +55,8 @@ def build_test_runner(config: str, checkpoint: str, cfg_options: Optional[dict] 
     if out is not None:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='WriteGeneratedPairsHook', out_dir=out, overwrite=overwrite)]
+    if not tests_stage1:
+        _check_saved_type(checkpoint, checkpoint_source, cfg.model.get('type'), config)
     runner = build_runner(cfg)
     if tests_stage1:
         runner.logger.info(f'testing stage 1 ({checkpoint}, this config\'s '
@@ -66,3 +69,16 @@ def build_test_runner(config: str, checkpoint: str, cfg_options: Optional[dict] 
                                'stage-2 config tests a stage-1 checkpoint when it is also its '
                                'model.stage1_checkpoint')
     return runner
+
+
+def _check_saved_type(checkpoint: str, source: str, model_type: str, config: str) -> None:
+    """Refuse a checkpoint whose run saved another model type than the config builds (a mask
+    generator's weights share most keys with an image generator's, so the key check alone
+    would test a partly random model)."""
+    if '://' in str(checkpoint):
+        return
+    saved = saved_model_type(read_checkpoint(checkpoint, source))
+    if saved is not None and saved != model_type:
+        raise CheckpointMismatchError(
+            f'checkpoint {checkpoint} (from {source}) was saved by a {saved} run, but {config} '
+            f'builds a {model_type}; test it with the config it was trained with')

@@ -111,10 +111,29 @@ def _output_folder(dataset: str, raw_dir: str, out_dir: str,
     if out == raw or raw in out.parents or out in raw.parents:
         raise ValueError(f'{dataset}: the output {out} overlaps the raw folder {raw}, which '
                          f'the converter only reads; write it elsewhere')
-    if out.exists() and not overwrite:
-        raise FileExistsError(f'{dataset}: {out} exists; choose a new folder or pass '
-                              f'--overwrite to replace it')
+    if out.exists() and not (out.is_dir() and not any(out.iterdir())):  # empty: free
+        others = _not_written_by_a_converter(out)
+        if others:
+            raise FileExistsError(f'{dataset}: {out} exists and holds what no converter wrote '
+                                  f'({", ".join(others[:5])}); choose a new folder (--overwrite '
+                                  f'replaces only a converter\'s own output)')
+        if not overwrite:
+            raise FileExistsError(f'{dataset}: {out} exists (a converted dataset); choose a new '
+                                  f'folder or pass --overwrite to replace it')
     return raw, out
+
+
+CONVERTED_ENTRIES = ('images', 'masks', 'fov', 'splits', 'conversion.json')
+
+
+def _not_written_by_a_converter(out: Path) -> List[str]:
+    """The entries of ``out`` a converter did not write: everything when it has no
+    ``conversion.json``, else what is neither one of :data:`CONVERTED_ENTRIES` nor a converted
+    part (a subfolder with a ``conversion.json`` of its own, as :func:`convert_parts` writes)."""
+    if not out.is_dir() or not (out / 'conversion.json').is_file():
+        return sorted(p.name for p in out.iterdir()) if out.is_dir() else [out.name]
+    return sorted(p.name for p in out.iterdir() if p.name not in CONVERTED_ENTRIES and not (
+        p.is_dir() and not _not_written_by_a_converter(p)))
 
 
 @dataclass

@@ -7,15 +7,19 @@ unless told to ``overwrite``. What it writes is recorded in a marker file, so wr
 the same run resumes, while another run (another config or checkpoint) would mix two
 syntheses in one folder and is refused too.
 """
+import errno
+import fcntl
 import json
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, List, Optional, Union
+from typing import Iterable, Iterator, List, Optional, Union
 
 from .atomic_io import write_text_atomic
 
 MARKER_NAME = '.alignflow_output.json'
+LOCK_NAME = '.alignflow_output.lock'
 PAIR_FOLDERS = ('images', 'masks')
 PathLike = Union[str, Path]
 
@@ -48,7 +52,52 @@ def _overlap(a: Path, b: Path) -> bool:
 
 
 def _contents(folder: Path) -> List[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name != MARKER_NAME)
+    return sorted(p.name for p in folder.iterdir() if p.name not in (MARKER_NAME, LOCK_NAME))
+
+
+def refuse_read_folders(folder: PathLike, writer: str, read_folders: Iterable[PathLike]) -> Path:
+    """``folder`` resolved, once it is none of ``read_folders``, lies in none and holds none.
+
+    Raises:
+        ValueError: the folder is read as data by this run.
+    """
+    folder = Path(folder).expanduser().resolve()
+    for read in read_folders:
+        read = Path(read).expanduser().resolve()
+        if _overlap(folder, read):
+            raise ValueError(f'{writer}: {folder} is (or holds, or lies in) {read}, which this '
+                             f'run reads as data; write the pairs to a folder of their own')
+    return folder
+
+
+@contextmanager
+def output_folder_lock(folder: PathLike, writer: str,
+                       read_folders: Iterable[PathLike] = ()) -> Iterator[Path]:
+    """Hold an exclusive lock on ``folder`` (created when missing) while writing into it.
+
+    Two runs started together into one folder would each pass :func:`claim_output_folder`
+    before either wrote its marker, and mix their pairs. The lock (``fcntl.flock`` on
+    ``.alignflow_output.lock``) is released when the block ends or the process dies, so a
+    killed run resumes. A folder the run reads is refused before anything is created.
+
+    Raises:
+        ValueError: the folder is read as data by this run.
+        FileExistsError: another process holds the lock.
+    """
+    folder = refuse_read_folders(folder, writer, read_folders)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_NAME, 'a') as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            raise FileExistsError(f'{writer}: another process is writing into {folder} right '
+                                  'now; wait for it to finish, or write to another folder')
+        try:
+            yield folder
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def claim_output_folder(folder: PathLike, writer: str, run: dict,
@@ -74,12 +123,7 @@ def claim_output_folder(folder: PathLike, writer: str, run: dict,
         ValueError: the folder is read as data by this run.
         FileExistsError: the folder holds other files or another run's pairs (no overwrite).
     """
-    folder = Path(folder).expanduser().resolve()
-    for read in read_folders:
-        read = Path(read).expanduser().resolve()
-        if _overlap(folder, read):
-            raise ValueError(f'{writer}: {folder} is (or holds, or lies in) {read}, which this '
-                             f'run reads as data; write the pairs to a folder of their own')
+    folder = refuse_read_folders(folder, writer, read_folders)
     marker = folder / MARKER_NAME
     if folder.is_dir() and _contents(folder):
         if not marker.is_file():

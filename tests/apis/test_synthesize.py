@@ -120,6 +120,30 @@ def test_another_synthesis_in_the_folder_is_refused(models, tmp_path):
     assert len(files(out)) == 14
 
 
+def test_the_folder_the_manifest_and_the_record_agree_or_the_run_is_refused(models, tmp_path):
+    out = tmp_path / 'syn'
+    run(models, out, num=7)
+    with pytest.raises(FileExistsError, match='holds 2 pairs of this run beyond --num 5'):
+        run(models, out, num=5)
+    assert len(files(out)) == 14 and json.loads((out / 'synthesis.json').read_text())['num'] == 7
+    run(models, out, num=5, overwrite=True)
+    manifest = (out / 'manifest.jsonl').read_text().splitlines()
+    assert len(files(out)) == 10 and len(manifest) == 5
+    assert json.loads((out / 'synthesis.json').read_text())['num'] == 5
+    assert len(PolypDataset(data_root=str(out), pipeline=[])) == 5
+
+
+def test_a_folder_another_process_is_writing_into_is_refused(models, tmp_path):
+    from alignflow.utils.output_folder import output_folder_lock
+    out = tmp_path / 'syn'
+    with output_folder_lock(out, 'another synthesis'):
+        with pytest.raises(FileExistsError, match='another process is writing into'):
+            run(models, out, seed=1)
+    assert not (out / 'images').exists()  # nothing written while the other held it
+    run(models, out, seed=1)  # released: the folder is free
+    assert len(files(out)) == 14
+
+
 def test_source_masks_and_bad_settings(models, tmp_path):
     source = write_toy_dataset(tmp_path / 'toy', num_samples=5, img_size=16, domain='source',
                                seed=0)

@@ -77,6 +77,17 @@ def test_kvasir_jpeg_masks_are_binarised_and_counted(tmp_path):
     assert refused.returncode != 0 and '--overwrite' in refused.stderr
     inside = convert('kvasir', raw, raw / 'converted')
     assert inside.returncode != 0 and 'only reads' in inside.stderr
+    replaced = convert('kvasir', raw, out, '--overwrite')  # a converter's own output
+    assert replaced.returncode == 0, replaced.stderr[-2000:]
+    (out / 'my_notes.txt').write_text('mine')
+    kept = convert('kvasir', raw, out, '--overwrite')
+    assert kept.returncode != 0 and 'holds what no converter wrote (my_notes.txt)' in kept.stderr
+    assert (out / 'my_notes.txt').read_text() == 'mine'
+    unrelated = tmp_path / 'unrelated'
+    unrelated.mkdir()
+    (unrelated / 'a.txt').write_text('mine')
+    refused = convert('kvasir', raw, unrelated, '--overwrite')
+    assert refused.returncode != 0 and (unrelated / 'a.txt').read_text() == 'mine'
 
 
 def test_clinicdb_tiff_with_swapped_folders_is_detected(tmp_path):

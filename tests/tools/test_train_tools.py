@@ -335,6 +335,12 @@ def test_mask_flow_config_trains_and_writes_mask_grids(tmp_path):
         assert key in log, key
     assert [g.name for g in tmp_path.glob('*/vis_data/vis_image/samples_*.png')] == [
         'samples_4.png']
+    # Its weights share most keys with an image generator's: tested under an image config
+    # the run's saved model type refuses it (the key check alone passed a half-loaded model).
+    tested = run_tool(['tools/test.py', CONFIG, str(tmp_path / 'iter_4.pth')], tmp_path / 't')
+    assert tested.returncode != 0
+    assert 'was saved by a MaskFlow run' in tested.stderr and 'MaskConditionedFlow' in \
+        tested.stderr
 
 
 def test_sweep_scores_mask_adherence_of_stage1_and_each_final_checkpoint(trained, tmp_path,

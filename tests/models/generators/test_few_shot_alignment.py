@@ -454,3 +454,11 @@ def test_export_tool_refuses_a_missing_checkpoint_and_writes_a_generator(
     assert written.returncode == 0, written.stderr
     saved = torch.load(tmp_path / 'out.pth', weights_only=False)['state_dict']
     assert saved.keys() == model.generator.state_dict().keys()
+    again = export(tmp_path / 'iter_1.pth')  # never over an existing file without --overwrite
+    assert again.returncode != 0 and 'out.pth exists' in again.stderr
+    before = (tmp_path / 'iter_1.pth').read_bytes()
+    from alignflow.apis import export_generator
+    with pytest.raises(FileExistsError, match='is the stage-2 checkpoint it exports from'):
+        export_generator(dict(type='FewShotAlignment', generator=GENERATOR),
+                         tmp_path / 'iter_1.pth', tmp_path / 'iter_1.pth', overwrite=True)
+    assert (tmp_path / 'iter_1.pth').read_bytes() == before
