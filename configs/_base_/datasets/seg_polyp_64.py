@@ -43,5 +43,6 @@ val_evaluator = [dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice']),
                  dict(type='PerImageLesionMetric')]
 test_evaluator = val_evaluator
 # Real + synthetic pairs: data_root names a folder written by tools/synthesize.py, e.g.
-# --cfg-options synthetic_mix.data_root=data/synthetic/stage2_clinicdb_5shot_64px (None: real pairs only).
+# --cfg-options synthetic_mix.data_root=data/synthetic/stage2_clinicdb_5shot_64px
+# (None: real pairs only).
 synthetic_mix = dict(data_root=None, synthetic_ratio=1.0, max_pairs=None, seed=0)
