@@ -55,8 +55,6 @@ def build_test_runner(config: str, checkpoint: str, cfg_options: Optional[dict] 
     if out is not None:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='WriteGeneratedPairsHook', out_dir=out, overwrite=overwrite)]
-    if not tests_stage1:
-        _check_saved_type(checkpoint, checkpoint_source, cfg.model.get('type'), config)
     runner = build_runner(cfg)
     if tests_stage1:
         runner.logger.info(f'testing stage 1 ({checkpoint}, this config\'s '
@@ -68,6 +66,7 @@ def build_test_runner(config: str, checkpoint: str, cfg_options: Optional[dict] 
                           hint='test a checkpoint with the config it was trained with; a '
                                'stage-2 config tests a stage-1 checkpoint when it is also its '
                                'model.stage1_checkpoint')
+        _check_saved_type(checkpoint, checkpoint_source, cfg.model.get('type'), config)
     return runner
 
 
