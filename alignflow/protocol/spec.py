@@ -22,7 +22,6 @@ config, shots and reference draws), the arms to compare, segmentors and seeds::
 neither (:class:`~alignflow.protocol.steps.Protocol` checks them against its draws and stage 1).
 """
 import difflib
-import inspect
 import os.path as osp
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from mmengine.config import Config
 
 from alignflow.datasets.references import list_images
 from alignflow.registry import DATASETS
+from alignflow.utils.config_options import constructor_arguments
 from alignflow.utils.config_renames import renamed_to
 
 ARMS = ('real', 'stage1', 'aligned', 'aligned_generated_masks')
@@ -92,14 +92,7 @@ def _source_keys(source: dict) -> List[str]:
     dataset = DATASETS.get(source.get('type', 'PolypDataset'))
     if dataset is None:
         raise ValueError(f'source.type={source.get("type")!r} is not a registered dataset')
-    keys = {'type'}
-    for cls in inspect.getmro(dataset):
-        if '__init__' in vars(cls):
-            keys.update(name for name, parameter in
-                        inspect.signature(cls.__init__).parameters.items()
-                        if name != 'self' and parameter.kind not in (
-                            parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD))
-    return sorted(keys)
+    return sorted({'type', *constructor_arguments(dataset)})
 
 
 def check_keys(protocol: Config) -> None:

@@ -32,12 +32,9 @@ def _registered_class(name: str):
     return None
 
 
-def _arguments(node: dict) -> List[str]:
-    """The constructor arguments of the class ``node['type']`` builds (over its MRO)."""
-    cls = node.get('type')
-    cls = _registered_class(cls) if isinstance(cls, str) else cls
-    if not inspect.isclass(cls):
-        return []
+def constructor_arguments(cls: type) -> List[str]:
+    """The named arguments of ``cls``'s constructor and of its bases' (``**kwargs`` passed up
+    the MRO reach them)."""
     names = []
     for klass in inspect.getmro(cls):
         if '__init__' in vars(klass):
@@ -46,6 +43,13 @@ def _arguments(node: dict) -> List[str]:
                       if name != 'self' and parameter.kind not in (
                           parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
     return names
+
+
+def _arguments(node: dict) -> List[str]:
+    """The constructor arguments of the class ``node['type']`` builds."""
+    cls = node.get('type')
+    cls = _registered_class(cls) if isinstance(cls, str) else cls
+    return constructor_arguments(cls) if inspect.isclass(cls) else []
 
 
 def _children(node) -> List[str]:
