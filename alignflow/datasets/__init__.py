@@ -21,3 +21,6 @@ __all__ = [
     'LoadCheckedImage', 'ReferenceSplit', 'build_reference_split', 'list_images', 'load_images',
     'read_reference_split', 'resolve_image_folder', 'save_reference_split', 'split_references'
 ]
+from .mask_io import MaskError, check_mask_files, read_mask  # noqa: E402
+
+__all__ += ['MaskError', 'check_mask_files', 'read_mask']

@@ -2,8 +2,8 @@
 
 Without it a bad file is found when a dataloader worker loads it, somewhere in the first epoch,
 one file per run. :func:`check_pairs` reads each image's header (readable, 1/3/4 channels, its
-size) and decodes each mask (the rules of :func:`~alignflow.datasets.transforms.check_mask`:
-single-channel, binary or class indices, the image's size), on all cores, and caches the pairs
+size) and decodes each mask (the rules of :func:`~alignflow.datasets.mask_io.read_mask`:
+binary or class indices, no colour, the image's size), on all cores, and caches the pairs
 that passed, keyed by path, size and modification time of both files, so a dataset that
 did not change is checked in a fraction of a second.
 """
@@ -14,12 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import cv2
 from PIL import Image
 
 from alignflow.utils.atomic_io import write_text_atomic
 
-from .transforms import check_mask
+from .mask_io import MaskError, read_mask
 
 Pair = Tuple[str, str]
 
@@ -53,12 +52,9 @@ def pair_problems(image: str, mask: str, num_classes: Optional[int] = None) -> L
     problems = []
     if bands not in (1, 3, 4):
         problems.append(f'Image file {image} has {bands} channels; expected 1, 3 or 4.')
-    decoded = cv2.imread(mask, cv2.IMREAD_UNCHANGED)
-    if decoded is None:
-        return problems + [f'Mask file {mask} is unreadable (corrupt or not an image).']
     try:
-        check_mask(decoded, mask, (height, width), image, num_classes)
-    except ValueError as error:
+        read_mask(mask, image_hw=(height, width), image_path=image, num_classes=num_classes)
+    except (MaskError, FileNotFoundError) as error:
         problems.append(str(error))
     return problems
 

@@ -1,5 +1,5 @@
 """Loading transforms that check image-mask pairs and fail with messages naming the file."""
-from typing import Optional, Sequence
+from typing import Optional
 
 import mmcv
 import numpy as np
@@ -7,6 +7,8 @@ from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmengine import fileio
 
 from alignflow.registry import TRANSFORMS
+
+from .mask_io import check_mask
 
 
 @TRANSFORMS.register_module()
@@ -33,53 +35,12 @@ class LoadCheckedImage(LoadImageFromFile):
                              f'an image); replace or remove it.') from e
 
 
-def check_mask(mask: np.ndarray, path: str, image_hw: Optional[Sequence[int]] = None,
-               image_path: Optional[str] = None, num_classes: Optional[int] = None) -> np.ndarray:
-    """The rules every mask follows (one owner: the loading transform and the dataset
-    pre-check both call it): single-channel, the size of its image when ``image_hw`` = (H, W)
-    is given, and binary -- values in {0, 255} or {0, 1} -- or, with ``num_classes`` (a
-    multi-class dataset such as REFUGE), class indices ``0 .. num_classes - 1``.
-
-    Args:
-        mask: the decoded file, (H, W) or (H, W, C).
-
-    Returns:
-        The mask as (H, W).
-
-    Raises:
-        ValueError: naming the file and how to fix it.
-    """
-    if mask.ndim == 3 and mask.shape[2] == 1:
-        mask = mask[..., 0]
-    if mask.ndim != 2:
-        raise ValueError(
-            f'Mask file {path} has shape {mask.shape}; masks must be single-channel (H, W). '
-            f'Convert it to single-channel, e.g. cv2.imwrite(path, cv2.imread(path, '
-            f'cv2.IMREAD_GRAYSCALE)).')
-    values = sorted(set(np.unique(mask).tolist()))
-    shown = f'{values[:10]}{" ..." if len(values) > 10 else ""}'
-    if num_classes is None and not (set(values) <= {0, 255} or set(values) <= {0, 1}):
-        raise ValueError(
-            f'Mask file {path} is not binary: found {len(values)} values {shown}; expected '
-            f'{{0, 255}} or {{0, 1}}. Threshold it, e.g. mask = (mask > 127).astype(np.uint8) '
-            f'* 255.')
-    if num_classes is not None and values[-1] >= num_classes:
-        raise ValueError(
-            f'Mask file {path} has values {shown}; expected class indices '
-            f'0..{num_classes - 1}. Convert the raw masks with the dataset\'s converter '
-            f'(tools/dataset_converters/).')
-    if image_hw is not None and mask.shape != tuple(image_hw):
-        raise ValueError(
-            f'Mask file {path} is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image '
-            f'{image_path} is {image_hw[0]}x{image_hw[1]}; they must match.')
-    return mask
-
-
 @TRANSFORMS.register_module()
 class LoadBinaryMask(BaseTransform):
     """Load a binary mask from ``results['seg_map_path']`` and check it against the image.
 
-    The file must be single-channel with values in {0, 255} or {0, 1} and the size of the image
+    The file follows :mod:`alignflow.datasets.mask_io`'s rules for binary masks (values in
+    {0, 255} or {0, 1}, grey or a colour file with equal channels) and is the size of the image
     loaded before it. Sets ``gt_seg_map`` (uint8 ``(H, W)`` in {0, 1}), appends it to
     ``seg_fields`` and sets ``reduce_zero_label=False``, as mmseg's ``LoadAnnotations`` does, so
     ``Resize``, ``RandomFlip`` and ``PackSegInputs`` handle it.
@@ -108,10 +69,10 @@ class LoadBinaryMask(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         path = results['seg_map_path']
-        image_hw = results.get('ori_shape') or (results['img'].shape[:2] if 'img' in results
-                                                 else None)
-        mask = check_mask(self._read(path), path, image_hw, results.get('img_path'))
-        results['gt_seg_map'] = (mask > 0).astype(np.uint8)
+        image_hw = results.get('ori_shape') or (
+            results['img'].shape[:2] if 'img' in results else None)
+        results['gt_seg_map'] = check_mask(self._read(path), path, image_hw,
+                                           results.get('img_path'))
         results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in results['seg_fields']:
             results['seg_fields'].append('gt_seg_map')

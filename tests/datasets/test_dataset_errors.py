@@ -94,17 +94,40 @@ def test_non_binary_mask(tmp_path, write_pair, build_dataset, seg_pipeline, chec
                        check_files=check_files)
     msg = str(err.value)
     assert str(tmp_path / 'masks' / 'a.png') in msg and '[0, 128, 255]' in msg
-    assert 'Threshold' in msg
+    assert 'np.searchsorted' in msg and 'm > 0' in msg
 
 
-def test_three_channel_mask(tmp_path, write_pair, build_dataset, seg_pipeline, check_files):
-    write_pair(tmp_path, 'a', mask=np.zeros((40, 50, 3), np.uint8))
+def test_grey_zero_hundred_mask_gets_a_conversion_that_keeps_it(tmp_path, write_pair,
+                                                                build_dataset, seg_pipeline,
+                                                                check_files):
+    mask = np.zeros((40, 50), np.uint8)
+    mask[10:20] = 100
+    write_pair(tmp_path, 'a', mask=mask)
+    with pytest.raises(ValueError) as err:
+        build_and_load(build_dataset, tmp_path, seg_pipeline, check_files=check_files)
+    msg = str(err.value)
+    assert str(tmp_path / 'masks' / 'a.png') in msg and '[0, 100]' in msg
+    assert 'm == 100' in msg and 'mask > 127' not in msg and 'm > 127' not in msg
+
+
+def test_colour_mask(tmp_path, write_pair, build_dataset, seg_pipeline, check_files):
+    red = np.zeros((40, 50, 3), np.uint8)
+    red[10:20] = (0, 0, 255)
+    write_pair(tmp_path, 'a', mask=red)
     with pytest.raises(ValueError) as err:
         build_and_load(build_dataset, tmp_path, seg_pipeline,
                        check_files=check_files)
     msg = str(err.value)
-    assert str(tmp_path / 'masks' / 'a.png') in msg and '(40, 50, 3)' in msg
-    assert 'single-channel' in msg
+    assert str(tmp_path / 'masks' / 'a.png') in msg and 'channels differ' in msg
+
+
+def test_grey_mask_saved_as_colour_is_read(tmp_path, write_pair, build_dataset, seg_pipeline,
+                                           check_files):
+    mask = np.zeros((40, 50, 3), np.uint8)
+    mask[10:20] = 255
+    write_pair(tmp_path, 'a', mask=mask)
+    sample = build_and_load(build_dataset, tmp_path, seg_pipeline, check_files=check_files)
+    assert sample['data_samples'].gt_sem_seg.data.max() == 1
 
 
 @pytest.mark.parametrize('content', [b'', b'not a png at all', b'\x89PNG\r\n\x1a\n' + b'\0' * 40])
@@ -143,13 +166,14 @@ def test_grayscale_image_is_expanded_to_bgr(tmp_path, write_pair, build_dataset,
     assert out['inputs'].shape == (3, 64, 64)
 
 
-def test_the_pre_check_lists_every_bad_file_at_once_and_caches_good_pairs(tmp_path, write_pair,
-                                                                       build_dataset):
+def test_the_pre_check_lists_every_bad_file_at_once_and_caches_good_pairs(
+        tmp_path, write_pair, build_dataset):
     from alignflow.datasets.pair_check import check_pairs
     for stem in 'abcdef':
         write_pair(tmp_path, stem)
     write_pair(tmp_path, 'b', mask=np.full((40, 50), 128, np.uint8))
-    write_pair(tmp_path, 'e', mask=np.zeros((40, 50, 3), np.uint8))
+    write_pair(tmp_path, 'e', mask=np.dstack([np.zeros((40, 50), np.uint8)] * 2
+                                             + [np.full((40, 50), 255, np.uint8)]))
     (tmp_path / 'images' / 'f.png').write_bytes(b'not a png')
     with pytest.raises(ValueError) as err:
         build_dataset(dict(type='ImageMaskDataset', data_root=str(tmp_path)))
