@@ -17,6 +17,7 @@ import torch.distributed as torch_dist
 from alignflow.apis.generators import load_image_generator, load_mask_generator
 from alignflow.apis.synthesize import (DatasetMasks, GeneratedMasks, SynthesisSettings,
                                        file_sha256, synthesize)
+from alignflow.datasets.mask_io import parse_colour_map
 from alignflow.evaluation import AdherenceGate, load_segmentor
 from alignflow.utils import register_all_modules
 from alignflow.utils.checkpoint import check_checkpoint_file
@@ -34,6 +35,9 @@ def parse_args(argv=None):
     parser.add_argument('--mask-config', help='config of the mask generator (MaskFlow)')
     parser.add_argument('--mask-ckpt', help='its checkpoint')
     parser.add_argument('--source-masks', help='paint masks of this dataset instead')
+    parser.add_argument('--mask-colors', nargs='+', metavar='R,G,B=CLASS',
+                        help='with --source-masks of colour masks: the class (0 or 1) of each '
+                             'colour, e.g. 0,0,0=0 255,0,0=1')
     parser.add_argument('--augment', action='store_true',
                         help='with --source-masks: random flips and 90-degree rotations')
     parser.add_argument('--seed', type=int, default=0)
@@ -92,7 +96,8 @@ def main(argv=None):
                       image_checkpoint=os.path.abspath(args.image_checkpoint),
                       image_checkpoint_sha256=file_sha256(args.image_checkpoint))
     if args.source_masks is not None:
-        masks = DatasetMasks(args.source_masks, args.seed, args.augment)
+        masks = DatasetMasks(args.source_masks, args.seed, args.augment,
+                             parse_colour_map(args.mask_colors) if args.mask_colors else None)
     else:
         check_checkpoint_file(args.mask_ckpt, '--mask-ckpt')
         mask_cfg = Config.fromfile(args.mask_config)

@@ -37,6 +37,7 @@ from mmengine.dist import barrier, get_dist_info
 from mmengine.utils import ProgressBar
 
 from alignflow.datasets.image_mask import IMG_EXTENSIONS
+from alignflow.datasets.mask_io import ColourMap, check_mask_files, read_mask
 from alignflow.masks import MaskRejected
 from alignflow.models.generators.data_preprocessor import encode_mask
 from alignflow.utils.atomic_io import write_png_atomic, write_text_atomic
@@ -163,15 +164,19 @@ class GeneratedMasks(MaskSource):
 class DatasetMasks(MaskSource):
     """Masks of an existing dataset (``folder/masks/*.png`` or ``folder/*.png``), each pair
     picking one with its seed, resized (nearest) to the pair size, optionally flipped and (for
-    square sizes) rotated by 90 degrees at random.
+    square sizes) rotated by 90 degrees at random. Every mask is read once here, with the
+    datasets' rules (:func:`~alignflow.datasets.mask_io.read_mask`), so a bad one is refused
+    before anything is painted, not only if a pair happens to draw it.
 
     Args:
         folder: the mask folder, or a dataset folder with ``masks/``.
         seed: the synthesis seed.
         augment: random flips and rotations by 90 degrees.
+        colors: ``{(R, G, B): 0 or 1}`` for colour masks (``--mask-colors``).
     """
 
-    def __init__(self, folder: str, seed: int, augment: bool = False):
+    def __init__(self, folder: str, seed: int, augment: bool = False,
+                 colors: Optional[ColourMap] = None):
         root = Path(folder)
         self.folder = root / 'masks' if (root / 'masks').is_dir() else root
         if not self.folder.is_dir():
@@ -181,14 +186,22 @@ class DatasetMasks(MaskSource):
                             if p.suffix.lower() in IMG_EXTENSIONS)
         if not self.files:
             raise FileNotFoundError(f'--source-masks {self.folder} holds no mask files')
+        if colors is not None and set(colors.values()) - {0, 1}:
+            raise ValueError(f'--mask-colors maps to classes {sorted(set(colors.values()))}; '
+                             f'synthesis paints binary masks: map each colour to 0 or 1')
+        self.colors = colors
+        check_mask_files(self.files, f'--source-masks masks in {self.folder}', colors=colors)
         self.seed = seed
         self.augment = augment
         self.cache_size = 4096
         self._labels: Dict[Tuple[Path, Size], np.ndarray] = {}
 
     def describe(self) -> dict:
-        return dict(kind='dataset', folder=str(self.folder.resolve()), files=len(self.files),
-                    augment=self.augment)
+        described = dict(kind='dataset', folder=str(self.folder.resolve()),
+                         files=len(self.files), augment=self.augment)
+        if self.colors is not None:
+            described['colors'] = {','.join(map(str, k)): v for k, v in self.colors.items()}
+        return described
 
     def read_folders(self) -> List[Path]:
         return [self.folder.parent if self.folder.name == 'masks' else self.folder]
@@ -198,10 +211,7 @@ class DatasetMasks(MaskSource):
         source masks N / len(files) times)."""
         key = (path, tuple(size))
         if key not in self._labels:
-            mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-            if mask is None:
-                raise ValueError(f'mask file {path} is unreadable (corrupt or not an image)')
-            mask = (mask > 127).astype(np.uint8) if mask.max() > 1 else mask.astype(np.uint8)
+            mask = read_mask(path, colors=self.colors)
             if len(self._labels) >= self.cache_size:
                 self._labels.pop(next(iter(self._labels)))
             self._labels[key] = _resize_nearest(mask, size)

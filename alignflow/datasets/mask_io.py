@@ -184,6 +184,22 @@ def _map_colours(mask: np.ndarray, path, colors: ColourMap) -> np.ndarray:
     return np.array([table[int(k)] for k in keys], np.uint8)[np.searchsorted(keys, codes)]
 
 
+def parse_colour_map(items: Sequence[str]) -> ColourMap:
+    """``['R,G,B=CLASS', ...]`` (a ``--mask-colors`` option) as ``{(R, G, B): CLASS}``."""
+    colors = {}
+    for item in items:
+        try:
+            colour, label = item.split('=')
+            rgb = tuple(int(c) for c in colour.split(','))
+            if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb):
+                raise ValueError
+            colors[rgb] = int(label)
+        except ValueError:
+            raise ValueError(f'--mask-colors {item!r}: expected R,G,B=CLASS with R, G, B in '
+                             f'0..255, e.g. 0,0,0=0 255,0,0=1') from None
+    return colors
+
+
 def check_mask(mask: np.ndarray, path, image_hw: Optional[Sequence[int]] = None,
                image_path=None, num_classes: Optional[int] = None,
                colors: Optional[ColourMap] = None, threshold: Optional[int] = None,

@@ -273,8 +273,8 @@ def test_the_tool_filters_with_a_real_mmseg_segmentor(models, tmp_path):
     assert all(0.0 <= r['adherence_dice'][0] <= 1.0 for r in records)
 
 
-def test_a_checkpoint_of_the_wrong_model_type_is_named_from_its_stored_config(models,
-                                                                             tmp_path):
+def test_a_checkpoint_of_the_wrong_model_type_is_named_from_its_stored_config(
+        models, tmp_path):
     from mmengine.config import Config
     mask_cfg, mask_ckpt = models['mask']
     state = torch.load(mask_ckpt, weights_only=False)
@@ -285,3 +285,50 @@ def test_a_checkpoint_of_the_wrong_model_type_is_named_from_its_stored_config(mo
         load_image_generator(image_model, str(tmp_path / 'mask_run.pth'))
     with pytest.raises(ValueError, match='builds a .EncoderDecoder. model, not an image'):
         load_image_generator(dict(type='EncoderDecoder'), models['image'][1], 'seg.py')
+
+
+def write_masks(folder: Path, masks) -> Path:
+    import cv2
+    folder.mkdir(parents=True)
+    for i, mask in enumerate(masks):
+        assert cv2.imwrite(str(folder / f'm{i}.png'), mask)
+    return folder
+
+
+def square(value, channels=None):
+    import numpy as np
+    mask = np.zeros((16, 16) if channels is None else (16, 16, channels), np.uint8)
+    mask[4:12, 4:12] = value
+    return mask
+
+
+@pytest.mark.parametrize('masks, match', [
+    ([square((0, 0, 255), 3)] * 2, 'channels differ'),  # red masks read as grey 76
+    ([square(100)] * 2, r'\[0, 100\]'),
+    ([torch.randint(0, 256, (16, 16), generator=torch.Generator().manual_seed(i),
+                    dtype=torch.uint8).numpy() for i in range(2)], 'photograph'),
+], ids=['rgb', 'zero-hundred', 'photos'])
+def test_source_masks_follow_the_dataset_rules(tmp_path, masks, match):
+    folder = write_masks(tmp_path / 'masks', masks)
+    with pytest.raises(ValueError, match=match) as err:
+        DatasetMasks(str(folder), seed=0)
+    assert '2 of 2 --source-masks masks' in str(err.value)
+    assert str(folder / 'm0.png') in str(err.value)
+
+
+def test_every_source_mask_is_checked_before_synthesis(tmp_path):
+    folder = write_masks(tmp_path / 'masks', [square(255)] * 50)
+    (folder / 'm37.png').write_bytes(b'truncated')  # one a short synthesis might never draw
+    with pytest.raises(ValueError, match='m37.png is unreadable'):
+        DatasetMasks(str(folder), seed=0)
+
+
+def test_colour_source_masks_with_a_colour_map(tmp_path):
+    folder = write_masks(tmp_path / 'masks', [square((0, 0, 255), 3)] * 2)
+    from alignflow.datasets.mask_io import parse_colour_map
+    masks = DatasetMasks(str(folder), seed=0, colors=parse_colour_map(['0,0,0=0', '255,0,0=1']))
+    (label, record), = masks.masks([0], (16, 16))
+    assert label[8, 8] == 1 and label[0, 0] == 0 and label.sum() == 64
+    assert masks.describe()['colors'] == {'0,0,0': 0, '255,0,0': 1}
+    with pytest.raises(ValueError, match='map each colour to 0 or 1'):
+        DatasetMasks(str(folder), seed=0, colors={(255, 0, 0): 2})
