@@ -12,7 +12,7 @@ TensorFlow's label_image example classifies: an ImageNet network calls it "milit
 
 The probe is L2-regularised logistic regression (L-BFGS) on standardised features; accuracy on
 the images it did not train on, mean and std over random splits. A benchmark, not a test;
-results in docs/benchmarks.md.
+results in docs/notes/study_log.md.
 
     python benchmarks/effnet_lite_probe.py [--data ../shared/data/polyp] [--splits 20]
 """

@@ -4,7 +4,7 @@ CVC-ClinicDB pairs), cold (every pair read) and warm (every pair known from the 
 The shared subsets hold 200 pairs each, so the 1,450 pairs are symlinks that cycle through them:
 each link is its own cache entry and its files are decoded again, as distinct files would be
 (the operating system's page cache is warm after the first round either way). A benchmark,
-not a test; results in docs/benchmarks.md.
+not a test; results in docs/notes/study_log.md.
 
     python benchmarks/pair_check.py [--data ../shared/data/polyp] [--repeats 3]
 """

@@ -8,7 +8,7 @@ the 2% one would like to resolve).
 
 Both arms read the same files (the shared Kvasir-SEG subset, as symlinks; the synthetic half
 is a folder with a ``synthesis.json``), so the difference is the wrapper. A benchmark, not a
-test; results in docs/benchmarks.md.
+test; results in docs/notes/study_log.md.
 
     python benchmarks/seg_mix_throughput.py [--data ../shared/data/polyp/Kvasir-SEG] \
         [--iters 160] [--repeats 3] [--access-only]

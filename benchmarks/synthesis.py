@@ -9,7 +9,7 @@ painted images to those of 100-step Euler and to the real target images. The ove
 tool is its time against ``NFE x ceil(num / batch)`` bare forwards of the velocity network at
 the same batch; peak memory (max RSS of a child process) is measured for two set sizes.
 
-A benchmark, not a test: it asserts nothing. Results go to docs/benchmarks.md.
+A benchmark, not a test: it asserts nothing. Results go to docs/notes/study_log.md.
 
     python benchmarks/synthesis.py IMAGE_CONFIG IMAGE_CKPT --source-masks SOURCE \\
         --real TARGET_IMAGES [--num 200] [--batch-size 16] [--memory-num 100 2000]

@@ -14,7 +14,7 @@ For every config this measures
   fp32 matmul on this machine.
 
 Throughputs come from the median per-iteration time, warm-up iterations discarded. A
-benchmark, not a test: it asserts nothing. Results are recorded in docs/benchmarks.md.
+benchmark, not a test: it asserts nothing. Results are recorded in docs/notes/study_log.md.
 
 Usage (from the repository root):
     python benchmarks/train_step.py [--configs CFG [CFG ...]] [--iters 60] [--warmup 10]

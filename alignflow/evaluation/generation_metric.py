@@ -52,7 +52,7 @@ class GenerationMetric(BaseMetric):
             images' spread to the real ones' in each: ``diversity_ratio`` (mean over them),
             ``_std`` and ``_min``. A random CNN's spread describes the network as well as the
             images: at 64 px stage 1 reads level with real target images in the default space
-            and 11% under them on the mean of 10 such networks (docs/benchmarks.md), so one
+            and 11% under them on the mean of 10 such networks (docs/notes/study_log.md), so one
             network does not settle whether a generator is as varied as the target. 0: off.
     """
 

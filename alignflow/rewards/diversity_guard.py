@@ -28,7 +28,7 @@ class DiversityGuard(nn.Module):
     a space where a collapse shows that the reward's own statistics may not see. Given several
     extractors, the shortfall is taken in each and averaged, so the guard acts as soon as one
     of them sees the spread fall: random-CNN spreads describe the network as well as the images
-    (two such networks can disagree on which way a run moved it, docs/benchmarks.md), and no
+    (two such networks can disagree on which way a run moved it, docs/notes/study_log.md), and no
     one network speaks for the rest.
 
     The target (``target``):

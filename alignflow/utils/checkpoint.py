@@ -195,7 +195,7 @@ def average_checkpoints(checkpoints: Sequence[str], state_key: str = 'state_dict
 
     A post-hoc stand-in for an EMA of the weights (a "model soup" of one run): a stage-2 run
     whose look swings from checkpoint to checkpoint ends where its budget happens to stop, and
-    the mean of its last kept checkpoints does not (docs/benchmarks.md). Floating-point tensors
+    the mean of its last kept checkpoints does not (docs/notes/study_log.md). Floating-point tensors
     are averaged in float64 and cast back; the others (integer buffers such as BN's
     ``num_batches_tracked``) are the last checkpoint's. mmengine averages weights during
     training (``EMAHook``) but not saved files, hence this.

@@ -39,7 +39,7 @@ def reference_floor(reward: DistributionReward, batch_size: int = 8, num_splits:
     target batches). Compare it with :func:`matched_reward` of generated images, which scores
     them against the same banks with the same set sizes, rather than with the training reward:
     a bank of ``K - m`` references scores every set differently from the full bank
-    (docs/benchmarks.md).
+    (docs/notes/study_log.md).
     """
     if reward.num_references < 3:
         return None

@@ -1,5 +1,5 @@
 # Stage-2 setting for changing the look, not only the statistics: the setting of the polyp
-# stage-2 products (docs/benchmarks.md, "Only the decoder half moves"). Fine-tune only
+# stage-2 products (docs/notes/study_log.md, "Only the decoder half moves"). Fine-tune only
 # the decoder half of the U-Net and its output layers (the encoder, which reads the mask, stays
 # at stage 1), no flow-matching loss on the source pairs and a 10x weaker stage-1 anchor (each
 # holds the source's look), the mask-effect anchor (holds what the mask changes in the
