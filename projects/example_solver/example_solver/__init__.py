@@ -1,0 +1,3 @@
+from .ralston_solver import RalstonSolver
+
+__all__ = ['RalstonSolver']
