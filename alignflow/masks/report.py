@@ -8,26 +8,25 @@ import cv2
 import numpy as np
 
 from alignflow.datasets.image_mask import IMG_EXTENSIONS
+from alignflow.datasets.mask_io import check_mask_files, read_mask
 from alignflow.utils.atomic_io import write_bytes_atomic
 from .statistics import (component_count, flatten_masks, foreground_fraction,
                          mean_pairwise_iou, nearest_iou)
 
 
 def read_masks(folder: str, what: str) -> List[np.ndarray]:
-    """Binary masks (H, W) {0, 1} of ``folder`` (or ``folder/masks``), sorted by name."""
+    """Binary masks (H, W) {0, 1} of ``folder`` (or ``folder/masks``), sorted by name, read
+    with the datasets' rules (:func:`~alignflow.datasets.mask_io.read_mask`); one error lists
+    every mask they refuse."""
     root = Path(folder)
     root = root / 'masks' if (root / 'masks').is_dir() else root
     if not root.is_dir():
         raise FileNotFoundError(f'{what} folder {folder} does not exist')
-    masks = []
-    for path in sorted(p for p in root.iterdir() if p.suffix.lower() in IMG_EXTENSIONS):
-        mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        if mask is None:
-            raise ValueError(f'{what} mask {path} is unreadable (corrupt or not an image)')
-        masks.append((mask > (127 if mask.max() > 1 else 0)).astype(np.uint8))
-    if not masks:
+    paths = sorted(p for p in root.iterdir() if p.suffix.lower() in IMG_EXTENSIONS)
+    if not paths:
         raise FileNotFoundError(f'{what} folder {root} holds no masks')
-    return masks
+    check_mask_files(paths, f'{what} masks in {root}')
+    return [read_mask(path) for path in paths]
 
 
 def dropped_shares(manifest: Path) -> Dict[str, float]:

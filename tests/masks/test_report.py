@@ -5,6 +5,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,3 +42,19 @@ def test_report_on_known_masks(tmp_path):
                               str(training), '--out', str(training / 'report')], cwd=REPO,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and 'only reads' in refused.stderr
+
+
+def test_masks_the_datasets_refuse_are_refused(tmp_path):
+    """A {0, 100} training set was reported with a foreground fraction of 0."""
+    from alignflow.masks.report import read_masks
+    write_masks(tmp_path / 'syn', [(0, 0, 16)])
+    faint = tmp_path / 'train' / 'masks'
+    faint.mkdir(parents=True)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[:16, :16] = 100
+    cv2.imwrite(str(faint / 'a.png'), mask)
+    with pytest.raises(ValueError) as err:
+        read_masks(str(tmp_path / 'train'), 'training')
+    assert str(faint / 'a.png') in str(err.value) and '[0, 100]' in str(err.value)
+    assert 'm == 100' in str(err.value)
+    assert read_masks(str(tmp_path / 'syn'), 'generated')[0].max() == 1
