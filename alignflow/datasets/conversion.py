@@ -4,9 +4,12 @@ Every converter (``tools/dataset_converters/<name>.py``) describes where its ima
 are (:class:`PairSource`: the files, how a mask's name follows from its image's, the official
 split if the dataset has one, field-of-view masks); :func:`convert_pairs` does the rest, the
 same way for all: it pairs the files (listing the unpaired), copies JPEG/PNG images unchanged
-and re-encodes the others (TIFF, GIF, gzipped PPM) losslessly as PNG, encodes masks
-(:class:`BinaryMasks` at a stated threshold, or :class:`LabelMasks` for grey-level class codes)
-counting the masks that had grey values (JPEG masks, anti-aliased TIFF edges), checks sizes,
+and re-encodes the others (TIFF, GIF, gzipped PPM) losslessly as PNG, reads masks with the
+rules of :mod:`alignflow.datasets.mask_io` for an original download and encodes them
+(:class:`BinaryMasks` at a stated threshold or through a colour map, or :class:`LabelMasks` for
+grey-level class codes) counting the masks that had grey values (JPEG masks, anti-aliased TIFF
+edges); colour masks, masks that thresholding would empty ({0, 100}) and photographs are
+refused, naming each file. It checks sizes,
 writes the official or a reproducible seeded split, and records all of it in
 ``conversion.json``. :func:`convert_parts` does it for a dataset made of several (the PraNet
 split). The output is built in a temporary folder and renamed when complete, and never inside
@@ -25,6 +28,7 @@ import cv2
 import numpy as np
 
 from .image_mask import IMG_EXTENSIONS
+from .mask_io import ColourMap, MaskError, check_mask, decode_mask, grey_of, parse_colour_map
 
 RAW_EXTENSIONS = IMG_EXTENSIONS + ('.gif', '.ppm', '.pgm')
 COPIED_EXTENSIONS = ('.jpg', '.jpeg', '.png')
@@ -172,17 +176,27 @@ class PairSource:
 
 
 class BinaryMasks:
-    """Masks are foreground where their grey value is above ``threshold``; written {0, 255}."""
+    """Masks are foreground where their grey value is above ``threshold`` (grey edges around
+    {0, 255} allowed; see :func:`~alignflow.datasets.mask_io.check_mask`), or, with
+    ``colors``, where their colour maps to 1; written {0, 255}."""
 
-    def __init__(self, threshold: int = 127) -> None:
+    def __init__(self, threshold: int = 127, colors: Optional[ColourMap] = None) -> None:
+        if colors is not None and set(colors.values()) - {0, 1}:
+            raise ValueError(f'--mask-colors maps to classes {sorted(set(colors.values()))}; '
+                             f'binary masks take 0 or 1')
         self.threshold = threshold
+        self.colors = colors
 
-    def encode(self, mask: np.ndarray) -> np.ndarray:
-        return (mask > self.threshold).astype(np.uint8) * 255
+    def read(self, path: Path) -> Tuple[np.ndarray, bool]:
+        """The mask to write, (H, W) {0, 255}, and whether it had grey values.
 
-    def irregular(self, mask: np.ndarray) -> bool:
-        """Whether the mask had grey values (JPEG masks, anti-aliased TIFF edges)."""
-        return bool(((mask > 0) & (mask < 255)).any())
+        Raises:
+            MaskError: naming the file and what to do.
+        """
+        decoded = decode_mask(path)
+        label = check_mask(decoded, path, threshold=self.threshold, colors=self.colors)
+        values = set() if self.colors else set(np.unique(grey_of(decoded, path)).tolist())
+        return label * 255, not (values <= {0, 1} or values <= {0, 255})
 
 
 class LabelMasks:
@@ -197,14 +211,15 @@ class LabelMasks:
         self.levels = dict(levels)
         self.threshold = -1  # recorded in conversion.json: no threshold, nearest level
 
-    def encode(self, mask: np.ndarray) -> np.ndarray:
-        grey = np.array(sorted(self.levels), dtype=np.int16)
-        nearest = np.abs(mask.astype(np.int16)[..., None] - grey).argmin(-1)
-        return np.array([self.levels[int(g)] for g in grey], np.uint8)[nearest]
+    def read(self, path: Path) -> Tuple[np.ndarray, bool]:
+        """The class indices (H, W) and whether the mask had values other than the levels.
 
-    def irregular(self, mask: np.ndarray) -> bool:
-        """Whether the mask had values other than the coded levels."""
-        return not np.isin(mask, list(self.levels)).all()
+        Raises:
+            MaskError: naming the file and what to do.
+        """
+        decoded = decode_mask(path)
+        label = check_mask(decoded, path, levels=self.levels)
+        return label, not np.isin(grey_of(decoded, path), list(self.levels)).all()
 
 
 def pair_files(dataset: str, source: PairSource) -> List[Tuple[Path, Path, Optional[Path]]]:
@@ -258,6 +273,8 @@ def convert_pairs(dataset: str, raw_dir: str, out_dir: str,
                          f'--val-fraction does not apply to it')
     masks = masks or BinaryMasks()
     notes: List[str] = []
+    if getattr(masks, 'colors', None):
+        notes.append(f'colour masks read with the classes {masks.colors} of --mask-colors')
     located: List[Tuple[Path, Path, Optional[Path], Optional[str]]] = []
     for source in sources:
         notes += source.notes
@@ -285,27 +302,35 @@ def convert_pairs(dataset: str, raw_dir: str, out_dir: str,
     for image_path, mask_path, fov_path, split in located:
         stem = file_stem(image_path)
         image = read_any(image_path, cv2.IMREAD_COLOR)
-        mask = read_any(mask_path, cv2.IMREAD_GRAYSCALE)
-        if image is None or mask is None:
-            problems.append(f'{image_path if image is None else mask_path} is unreadable')
+        if image is None:
+            problems.append(f'{image_path} is unreadable')
+            continue
+        try:
+            mask, had_grey = masks.read(mask_path)
+        except (MaskError, FileNotFoundError) as error:
+            problems.append(str(error))
             continue
         if image.shape[:2] != mask.shape:
             problems.append(f'{mask_path.name} is {mask.shape} but {image_path.name} is '
                             f'{image.shape[:2]}')
             continue
-        irregular += masks.irregular(mask)
+        irregular += had_grey
         if image_path.suffix.lower() in COPIED_EXTENSIONS and image_path.stem == stem:
             shutil.copyfile(image_path, tmp / 'images' / image_path.name)
         else:
             cv2.imwrite(str(tmp / 'images' / f'{stem}.png'), image)
-        cv2.imwrite(str(tmp / 'masks' / f'{stem}.png'), masks.encode(mask))
+        cv2.imwrite(str(tmp / 'masks' / f'{stem}.png'), mask)
         if fov_path is not None:
-            fov = read_any(fov_path, cv2.IMREAD_GRAYSCALE)
-            if fov is None or fov.shape != mask.shape:
-                problems.append(f'field-of-view mask {fov_path} is unreadable or not the size '
-                                f'of {image_path.name}')
+            try:
+                fov = BinaryMasks().read(fov_path)[0]
+            except MaskError as error:
+                problems.append(f'field-of-view mask: {error}')
                 continue
-            cv2.imwrite(str(tmp / 'fov' / f'{stem}.png'), BinaryMasks().encode(fov))
+            if fov.shape != mask.shape:
+                problems.append(f'field-of-view mask {fov_path} is not the size of '
+                                f'{image_path.name}')
+                continue
+            cv2.imwrite(str(tmp / 'fov' / f'{stem}.png'), fov)
         split_of[stem] = split
     if problems:
         shutil.rmtree(tmp)
@@ -361,8 +386,8 @@ def convert_parts(dataset: str, raw_dir: str, out_dir: str,
 
 
 def _print_report(report: ConversionReport, out_dir: str, masks) -> None:
-    how = (f'binarised at > {report.threshold}' if isinstance(masks, BinaryMasks) else
-           f'values other than {sorted(masks.levels)} taken as the nearest')
+    how = (f'values other than {sorted(masks.levels)} taken as the nearest'
+           if isinstance(masks, LabelMasks) else f'binarised at > {report.threshold}')
     print(f'{report.dataset}: {report.pairs} pairs written to {out_dir}; {report.grey_masks} '
           f'masks had grey values ({how}); splits {report.split}')
     for note in report.notes:
@@ -390,6 +415,9 @@ def converter_main(dataset: str, locate: Callable[[Path], Located], doc: str, ar
     if masks is None:
         parser.add_argument('--threshold', type=int, default=127,
                             help='masks are foreground above this grey value')
+        parser.add_argument('--mask-colors', nargs='+', metavar='R,G,B=CLASS',
+                            help='colour masks: the class (0 or 1) of each colour, e.g. '
+                                 '0,0,0=0 255,0,0=1 (a colour mask is refused without it)')
     if not official_split:
         parser.add_argument('--val-fraction', type=float, default=val_fraction,
                             help='share of pairs in splits/val.txt (the rest in '
@@ -399,7 +427,11 @@ def converter_main(dataset: str, locate: Callable[[Path], Located], doc: str, ar
     if add_arguments is not None:
         add_arguments(parser)
     args = parser.parse_args(argv)
-    masks = masks or BinaryMasks(args.threshold)
+    try:
+        masks = masks or BinaryMasks(args.threshold, parse_colour_map(args.mask_colors)
+                                     if args.mask_colors else None)
+    except ValueError as err:
+        raise SystemExit(f'{dataset}: {err}')
     options = dict(masks=masks, overwrite=args.overwrite)
     if not official_split:
         if not 0 <= args.val_fraction < 1:

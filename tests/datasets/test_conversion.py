@@ -159,8 +159,8 @@ def test_pranet_split_keeps_its_six_sets_and_reports_short_ones(tmp_path):
     assert 'TrainDataset holds 3 images; the published split has 1450' in result.stdout
     assert 'TestDataset/CVC-300 holds 2 images; the published split has 60' in result.stdout
     train = out / 'TrainDataset'
-    assert sorted(p.name for p in (train / 'splits').iterdir()) == ['all.txt', 'train.txt',
-                                                                     'val.txt']
+    assert sorted(p.name for p in (train / 'splits').iterdir()) == [
+        'all.txt', 'train.txt', 'val.txt']
     for name in PRANET_TESTS:
         assert sorted(p.name for p in (out / 'TestDataset' / name / 'masks').iterdir()) == \
             ['1.png', '2.png']
@@ -355,3 +355,46 @@ def test_a_converter_runs_as_a_script(tmp_path):
                               str(tmp_path / 'nope'), '-o', str(tmp_path / 'x')], cwd=REPO,
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode != 0 and 'does not exist' in missing.stderr
+
+
+def write_kvasir(raw, masks):
+    (raw / 'images').mkdir(parents=True)
+    (raw / 'masks').mkdir()
+    for i, mask in enumerate(masks):
+        cv2.imwrite(str(raw / 'images' / f'c{i}.jpg'), photo(i))
+        cv2.imwrite(str(raw / 'masks' / f'c{i}.png'), mask)
+
+
+def red_mask():
+    mask = np.zeros((30, 40, 3), np.uint8)
+    mask[8:20, 10:25] = (0, 0, 255)  # BGR: reads as grey 76, below the threshold
+    return mask
+
+
+def test_colour_masks_are_refused_unless_mapped(tmp_path):
+    raw = tmp_path / 'Kvasir-SEG'
+    write_kvasir(raw, [red_mask()] * 3)
+    result = convert('kvasir', raw, tmp_path / 'out')
+    assert result.returncode != 0 and not (tmp_path / 'out').exists()
+    assert '3 pair(s) cannot be converted' in result.stderr
+    assert str(raw / 'masks' / 'c0.png') in result.stderr and 'channels differ' in result.stderr
+    mapped = convert('kvasir', raw, tmp_path / 'out', '--mask-colors', '0,0,0=0', '255,0,0=1')
+    assert mapped.returncode == 0, mapped.stderr[-2000:]
+    mask = cv2.imread(str(tmp_path / 'out' / 'masks' / 'c0.png'), cv2.IMREAD_UNCHANGED)
+    assert mask[10, 12] == 255 and mask[0, 0] == 0
+
+
+def test_faint_masks_and_photos_are_refused_not_emptied(tmp_path):
+    faint = blob_mask()
+    faint[faint == 255] = 100
+    raw = tmp_path / 'faint'
+    write_kvasir(raw, [faint] * 2)
+    result = convert('kvasir', raw, tmp_path / 'out')
+    assert result.returncode != 0 and '--threshold 50' in result.stderr
+    assert convert('kvasir', raw, tmp_path / 'out', '--threshold', 50).returncode == 0
+    mask = cv2.imread(str(tmp_path / 'out' / 'masks' / 'c0.png'), cv2.IMREAD_UNCHANGED)
+    assert mask[10, 12] == 255
+    photos = tmp_path / 'photos'
+    write_kvasir(photos, [photo(9 + i)[..., 0] for i in range(2)])
+    result = convert('kvasir', photos, tmp_path / 'out2')
+    assert result.returncode != 0 and 'photograph' in result.stderr
