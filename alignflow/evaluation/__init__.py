@@ -8,10 +8,12 @@ from .mask_adherence import (AdherenceGate, PerImageLesionMetric, lesion_dice_io
                              load_segmentor, look_matched_change, score_pair_folder,
                              score_segmentor)
 from .mask_metric import MaskStatisticsMetric
+from .reference_check_metric import ReferenceCheckMetric, leave_one_out_distances
 
 __all__ = ['AdherenceGate', 'AVAILABLE_METRICS', 'FEATURE_SPACES', 'FeatureCache',
            'FlowMatchingLossMetric', 'GenerationMetric', 'MaskStatisticsMetric',
-           'PerImageLesionMetric', 'build_feature_space',
+           'PerImageLesionMetric', 'ReferenceCheckMetric', 'build_feature_space',
+           'leave_one_out_distances',
            'compute_generation_metrics',
            'extract_features', 'folder_fingerprint', 'lesion_dice_iou', 'load_segmentor',
            'look_matched_change',
