@@ -161,7 +161,10 @@ def test_config_loads_and_builds_its_model(path, target, stage1_checkpoints, mon
         cfg.reference_split.num_heldout = 4
         cfg.work_dir = None
         split = prepare_reference_split(cfg)
-        assert cfg.val_evaluator.real == [str(p) for p in split.heldout]
+        if cfg.val_evaluator.type == 'ReferenceCheckMetric':  # a user's own few frames
+            assert cfg.val_evaluator.references == [str(p) for p in split.references]
+        else:
+            assert cfg.val_evaluator.real == [str(p) for p in split.heldout]
     model = MODELS.build(cfg.model)
     assert isinstance(model, BaseModel)
     if cfg.model.type == 'FewShotAlignment':

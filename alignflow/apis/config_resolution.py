@@ -5,7 +5,9 @@ place and leaves a config that does not use it untouched:
 
 1. :func:`prepare_reference_split`: ``reference_split`` -> ``model.reference_images`` (the
    references) and, for each ``GenerationMetric`` with ``real=None``, ``real`` (the held-out
-   target images); recorded in ``<work_dir>/reference_split.json``.
+   target images; a ``ReferenceCheckMetric`` gets the references); recorded in
+   ``<work_dir>/reference_split.json``. Target images that are also source images are
+   refused.
 2. :func:`fill_real_images`: a stage-1 ``GenerationMetric`` with ``real=None`` -> the
    training images.
 3. :func:`fill_c2st_source`: a C2ST metric with ``c2st_source=None`` -> the training images.
@@ -28,8 +30,11 @@ from typing import Callable, Iterator, List, Optional, Tuple
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from alignflow.datasets.overlap import check_no_overlap
 from alignflow.datasets.references import (ReferenceSplit, build_reference_split,
                                            read_reference_split, save_reference_split)
+from alignflow.registry import DATASETS
+from alignflow.utils.config_options import constructor_arguments
 
 EVALUATORS = ('val_evaluator', 'test_evaluator')
 RECORD_NAME = 'reference_split.json'
@@ -114,17 +119,65 @@ def prepare_reference_split(cfg: Config) -> Optional[ReferenceSplit]:
         raise ValueError(f'{cfg.filename}: reference_split has no folder; set '
                          f'reference_split.folder to the target images (or a dataset config)')
     split = build_reference_split(**spec)
+    check_target_not_in_source(cfg, split)
     if isinstance(cfg.get('model'), dict):
         cfg.model.reference_images = [str(p) for p in split.references]
     heldout = [str(p) for p in split.heldout]
-    for _, metric in _metrics(cfg):
+    for name, metric in _metrics(cfg):
         if metric.get('type') == 'GenerationMetric' and metric.get('real') is None:
+            if not heldout:
+                raise ValueError(
+                    f'{cfg.filename}: reference_split holds out no target image (every image '
+                    f'of {spec["folder"]} is a reference), so the GenerationMetric of {name} '
+                    f'has nothing to score against. With only a few target images validate '
+                    f'on the references alone: {name} = dict(type=\'ReferenceCheckMetric\', '
+                    f'references=None), as configs/stage2/stage2_custom_5shot_64px.py does; '
+                    f'or hold images out with reference_split.num_heldout')
             metric['real'] = heldout
+        if metric.get('type') == 'ReferenceCheckMetric' and metric.get('references') is None:
+            metric['references'] = [str(p) for p in split.references]
     print_log(f'{len(split.references)} references ({", ".join(p.name for p in split.references)}'
               f'), {len(split.heldout)} held-out images for evaluation', logger='current')
     if cfg.get('work_dir'):
         _record(cfg, split, spec)
     return split
+
+
+def _source_images(cfg: Config) -> Optional[List[str]]:
+    """The image files of ``train_dataloader.dataset`` (the source set), or None when the config
+    has none or its folder is not on this machine (e.g. synthesis from a checkpoint alone)."""
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset')
+    if not isinstance(dataset, dict) or dataset.get('type') is None:
+        return None
+    dataset_cls = DATASETS.get(dataset['type'])
+    root = dataset.get('data_root')
+    if dataset_cls is None or (isinstance(root, str) and not osp.isdir(root)):
+        return None
+    dataset = dict(dataset, pipeline=[])
+    if 'check_files' in constructor_arguments(dataset_cls):
+        dataset['check_files'] = False  # the run's own dataset checks its pairs
+    built = DATASETS.build(dataset)
+    return [built.get_data_info(i)['img_path'] for i in range(len(built))]
+
+
+def check_target_not_in_source(cfg: Config, split: ReferenceSplit) -> None:
+    """Refuse a split whose references or held-out images are also images of the source set
+    (``train_dataloader.dataset``), compared by pixels, not names
+    (:func:`alignflow.datasets.overlap.check_no_overlap`)."""
+    source = _source_images(cfg)
+    if source is None:
+        print_log('the source set of train_dataloader.dataset is not on this machine: the '
+                  'target images were not checked against it', logger='current',
+                  level=logging.WARNING)
+        return
+    fix = ('Few-shot alignment must not see its target in the source: point '
+           'reference_split.folder at target images that are not source images, or train on '
+           'a source set without them (PraNet\'s TrainDataset holds 900 Kvasir-SEG and 550 '
+           'CVC-ClinicDB pairs: use Kvasir-SEG alone as the source when the target is '
+           'CVC-ClinicDB). The stage-1 generator must not have been trained on them either.')
+    source_name = f'train_dataloader.dataset ({len(source)} images)'
+    check_no_overlap(split.references, source, 'reference images', source_name, fix)
+    check_no_overlap(split.heldout, source, 'held-out target images', source_name, fix)
 
 
 def _training_images(cfg: Config, evaluator: str, key: str) -> dict:

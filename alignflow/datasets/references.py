@@ -66,11 +66,42 @@ def list_images(folder: PathLike, what: str = 'reference folder',
     if not folder.is_dir():
         raise FileNotFoundError(f'{what} {folder} does not exist; point {source} at a folder '
                                 'of images (or one with an images/ subfolder)')
-    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMG_EXTENSIONS)
+    entries = sorted(folder.iterdir())
+    images = [p for p in entries if p.is_file() and p.suffix.lower() in IMG_EXTENSIONS]
     if not images:
         raise FileNotFoundError(f'{what} {folder} holds no images '
                                 f'({", ".join(IMG_EXTENSIONS)})')
+    unread = [p.name + ('/' if p.is_dir() else '') for p in entries
+              if p not in images and not p.name.startswith('.')]
+    if unread:
+        warnings.warn(f'{what} {folder}: {len(unread)} entries are not read (not images, or '
+                      f'folders): {", ".join(unread[:5])}{" ..." if len(unread) > 5 else ""}')
     return images
+
+
+def check_reference_images(paths: Sequence[PathLike]) -> None:
+    """Each reference is a readable colour image, not a mask: a file that cannot be read, or
+    that holds two grey values at most (a segmentation mask put among the images), raises an
+    error naming it. References of several sizes are allowed (each is resized to the
+    generator's size) and said once."""
+    sizes = set()
+    for path in paths:
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise OSError(f'cannot read reference image {path}: the file is missing, corrupt '
+                          f'or not an image; remove it from the reference folder')
+        grey = image.ndim == 2 or all(np.array_equal(image[..., 0], image[..., c])
+                                      for c in range(1, min(image.shape[2], 3)))
+        if grey and len(np.unique(image[..., 0] if image.ndim == 3 else image)) <= 2:
+            raise ValueError(f'reference image {path} looks like a segmentation mask (two grey '
+                             f'values at most): the reference folder takes target images '
+                             f'only (masks are never needed); move the masks out of it')
+        sizes.add(image.shape[:2])
+    if len(sizes) > 1:
+        shown = ', '.join(f'{h}x{w}' for h, w in sorted(sizes)[:5])
+        warnings.warn(f'the references come in {len(sizes)} sizes ({shown}); each is resized '
+                      f'to the generator\'s size, so frames of another aspect ratio are '
+                      f'stretched')
 
 
 def split_references(images: Sequence[PathLike], k: Union[int, str] = 'all', seed: int = 0,
@@ -142,7 +173,8 @@ def build_reference_split(folder: Union[PathLike, dict], k: Union[int, str] = 'a
                           heldout_seed: int = 0) -> ReferenceSplit:
     """The split a config's ``reference_split`` names: the images of ``folder`` (a folder,
     one with an ``images/`` subfolder, or a dataset config whose ``data_root`` is the folder),
-    split by :func:`split_references` with the other arguments.
+    split by :func:`split_references` with the other arguments; the references are checked by
+    :func:`check_reference_images`.
 
     Example:
         >>> import tempfile, cv2, numpy as np
@@ -153,9 +185,15 @@ def build_reference_split(folder: Union[PathLike, dict], k: Union[int, str] = 'a
         >>> len(split.references), len(split.heldout)
         (2, 3)
     """
-    return split_references(list_images(resolve_image_folder(folder)), k=k, seed=seed,
-                            list_file=list_file, num_heldout=num_heldout,
-                            heldout_seed=heldout_seed)
+    split = split_references(list_images(resolve_image_folder(folder)), k=k, seed=seed,
+                             list_file=list_file, num_heldout=num_heldout,
+                             heldout_seed=heldout_seed)
+    check_reference_images(split.references)
+    if len(split.references) == 1:
+        warnings.warn('one reference image: the alignment sees a single frame of the target, so '
+                      'its look depends on that frame alone; 5 or more describe a hospital '
+                      'better')
+    return split
 
 
 def load_images(paths: Sequence[PathLike], size: Tuple[int, int],

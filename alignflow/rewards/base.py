@@ -1,9 +1,11 @@
 """Distribution rewards: a frozen feature extractor, a distance and a bank of reference features,
 with guards as parts of their own."""
+import logging
 from abc import ABC, abstractmethod
 from typing import Dict, Optional, Tuple, Union
 
 import torch
+from mmengine.logging import print_log
 from torch import Tensor, nn
 
 from alignflow.registry import FEATURE_EXTRACTORS
@@ -88,6 +90,11 @@ class DistributionReward(nn.Module, ABC):
         self.bank.fill(images, self.embed)
         if self.hf_guard is not None:
             self.hf_guard.set_references(images)
+        if self.diversity_guard is not None and images.shape[0] < 2:
+            print_log('one reference has no spread to keep: the diversity guard is off for '
+                      'this run (with 2 or more references it keeps the generated batch as '
+                      'varied as they are)', logger='current', level=logging.WARNING)
+            self.diversity_guard = None
         if self.diversity_guard is not None:
             self.diversity_guard.set_references(images, self.embed)
 

@@ -57,10 +57,12 @@ def test_guard_gradient_spreads_the_batch_out():
     assert float(reward(images.detach())['spread_ratio']) > 2 * before
 
 
-def test_guard_refuses_one_reference_or_a_batch_of_one():
+def test_one_reference_turns_the_guard_off_and_a_batch_of_one_is_refused():
     reward = REWARDS.build(GUARDED)
     with pytest.raises(ValueError, match='there is 1 reference'):
-        reward.set_references(varied(1, seed=0))
+        reward.diversity_guard.set_references(varied(1, seed=0), reward.embed)
+    reward.set_references(varied(1, seed=0))  # one reference has no spread: the guard is off
+    assert reward.diversity_guard is None and 'loss_diversity' not in reward(varied(2, seed=1))
     biased = REWARDS.build({**GUARDED, 'unbiased': False})  # its MMD takes one image
     biased.set_references(varied(3, seed=0))
     with pytest.raises(ValueError, match='batches of 2 images or more'):

@@ -1,0 +1,144 @@
+"""Your own hospital: stage2_custom_5shot_{32,64}px.py align a polyp stage 1 to a folder of
+exactly the few frames a user has (5, or 1), validate on the references alone, and refuse
+references or held-out images that are also source images."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from alignflow.apis.config_resolution import prepare_reference_split
+from alignflow.datasets.overlap import OverlapError
+
+REPO = Path(__file__).resolve().parents[2]
+CUSTOM = 'configs/stage2/stage2_custom_5shot_64px.py'
+TINY = ['base_channels=16', 'num_heads=2']
+LOADER = ['batch_size=4', 'num_workers=0', 'persistent_workers=False']
+
+
+def write_polyp_folder(root: Path, n: int, seed: int, tint=(60, 80, 170), masks=True) -> Path:
+    """``n`` polyp-like 72x80 frames (a tinted background with noise and a brighter blob), with
+    their binary masks under ``masks/`` when ``masks``; images under ``images/``."""
+    rng = np.random.default_rng(seed)
+    (root / 'images').mkdir(parents=True)
+    if masks:
+        (root / 'masks').mkdir()
+    for i in range(n):
+        image = np.clip(np.array(tint) + rng.normal(0, 20, (72, 80, 3)), 0, 255).astype(np.uint8)
+        mask = np.zeros((72, 80), np.uint8)
+        centre = tuple(int(c) for c in rng.integers(20, 52, 2))
+        cv2.circle(mask, centre, int(rng.integers(6, 14)), 255, -1)
+        image[mask > 0] = np.clip(image[mask > 0].astype(int) + 60, 0, 255).astype(np.uint8)
+        cv2.imwrite(str(root / 'images' / f'{i:03d}.png'), image)
+        if masks:
+            cv2.imwrite(str(root / 'masks' / f'{i:03d}.png'), mask)
+    return root
+
+
+def train(config, work_dir, options):
+    command = [sys.executable, 'tools/train.py', config, '--work-dir', str(work_dir),
+               '--cfg-options', 'default_hooks.logger.interval=1', 'train_cfg.max_iters=2',
+               'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
+               'custom_hooks.1.interval=2', *options]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return next(work_dir.glob('*/*.log')).read_text() + result.stdout + result.stderr
+
+
+def source_options(source):
+    return [f'{loader}.{o}' for loader in ('train_dataloader', 'val_dataloader')
+            for o in [f'dataset.data_root={source}', *LOADER]]
+
+
+@pytest.fixture(scope='module')
+def source(tmp_path_factory):
+    return write_polyp_folder(tmp_path_factory.mktemp('source'), 8, seed=0)
+
+
+@pytest.fixture(scope='module')
+def stage1(source, tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('stage1_polyp_64px')
+    train('configs/stage1/stage1_polyp_64px.py', work_dir, [
+        *source_options(source), *(f'model.velocity_net.{o}' for o in TINY),
+        'model.solver.num_steps=4', 'val_dataloader.dataset.indices=4'])
+    return work_dir / 'iter_2.pth'
+
+
+def align(source, stage1, target, work_dir):
+    return train(CUSTOM, work_dir, [
+        *source_options(source), f'model.stage1_checkpoint={stage1}',
+        f'reference_split.folder={target}', 'val_dataloader.dataset.indices=8',
+        *(f'model.generator.velocity_net.{o}' for o in TINY),
+        'model.generator.solver.num_steps=4', 'model.num_steps=4', 'model.grad_last_k=2'])
+
+
+def test_five_frames_align_and_validate_on_the_references_alone(source, stage1, tmp_path):
+    target = write_polyp_folder(tmp_path / 'my_hospital', 5, seed=1, tint=(150, 90, 60),
+                                masks=False)
+    log = align(source, stage1, target / 'images', tmp_path / 'work')
+    assert 'loss_reward:' in log
+    for name in ('mmd', 'loo_floor', 'loo_generated', 'loo_ratio', 'hf_energy_ratio',
+                 'diversity_ratio'):
+        assert f'refcheck/{name}:' in log
+    assert 'a reference-only check, not a held-out score' in log
+    assert '5 references' in log and '0 held-out images' in log
+    assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+
+
+def test_one_frame_aligns_with_the_noise_stated(source, stage1, tmp_path):
+    target = write_polyp_folder(tmp_path / 'one_frame', 1, seed=2, tint=(150, 90, 60),
+                                masks=False)
+    log = align(source, stage1, target / 'images', tmp_path / 'work')
+    assert 'refcheck/mmd:' in log and 'refcheck/loo_ratio' not in log
+    assert 'no leave-one-out floor' in log and 'one reference image' in log
+    assert 'the diversity guard is off' in log
+
+
+def test_a_renamed_copy_of_a_source_image_is_refused(source, tmp_path):
+    target = write_polyp_folder(tmp_path / 'my_hospital', 4, seed=3, masks=False)
+    shutil.copy(source / 'images' / '005.png', target / 'images' / 'frame_from_ward_b.png')
+    cfg = Config.fromfile(str(REPO / CUSTOM))
+    cfg.merge_from_dict({'reference_split.folder': str(target),
+                         'train_dataloader.dataset.data_root': str(source)})
+    with pytest.raises(OverlapError, match=r'frame_from_ward_b\.png = .*005\.png'):
+        prepare_reference_split(cfg)
+
+
+def test_held_out_target_images_in_the_source_are_refused(source, tmp_path):
+    cfg = Config.fromfile(str(REPO / 'configs/stage2/stage2_clinicdb_5shot_64px.py'))
+    cfg.merge_from_dict({'reference_split.folder': str(source), 'reference_split.num_heldout': 3,
+                         'train_dataloader.dataset.data_root': str(source)})
+    with pytest.raises(OverlapError, match='reference images also sit in the source set'):
+        prepare_reference_split(cfg)
+
+
+def test_a_folder_without_held_out_images_names_the_reference_only_metric(tmp_path):
+    target = write_polyp_folder(tmp_path / 'frames', 3, seed=4, masks=False)
+    cfg = Config.fromfile(str(REPO / 'configs/stage2/stage2_clinicdb_5shot_64px.py'))
+    cfg.merge_from_dict({'reference_split.folder': str(target), 'reference_split.k': 'all',
+                         'reference_split.num_heldout': None,
+                         'train_dataloader.dataset.data_root': str(tmp_path / 'absent')})
+    with pytest.raises(ValueError, match='ReferenceCheckMetric'):
+        prepare_reference_split(cfg)
+
+
+def test_a_mask_among_the_references_is_refused(tmp_path):
+    target = write_polyp_folder(tmp_path / 'frames', 3, seed=5)
+    shutil.copy(target / 'masks' / '001.png', target / 'images' / 'z_mask.png')
+    cfg = Config.fromfile(str(REPO / CUSTOM))
+    cfg.merge_from_dict({'reference_split.folder': str(target),
+                         'train_dataloader.dataset.data_root': str(tmp_path / 'absent')})
+    with pytest.raises(ValueError, match=r'z_mask\.png looks like a segmentation mask'):
+        prepare_reference_split(cfg)
+
+
+def test_the_32px_config_is_the_64px_one_at_32_px():
+    small = Config.fromfile(str(REPO / 'configs/stage2/stage2_custom_5shot_32px.py'))
+    assert small.reference_split == dict(folder='data/my_hospital', k='all', num_heldout=None)
+    assert small.val_evaluator.type == 'ReferenceCheckMetric'
+    assert small.model.reference_size == 32
+    assert [s.scale for s in small.train_pipeline if s.type == 'Resize'] == [(32, 32)]
