@@ -1,0 +1,3 @@
+from .colour_moments import ColourMomentsFeatures
+
+__all__ = ['ColourMomentsFeatures']
