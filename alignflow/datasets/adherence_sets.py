@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from alignflow.utils.atomic_io import folder_written_atomically, write_text_atomic
+from .mask_io import check_mask_files
 from .references import list_images, split_references
 
 Pair = Tuple[Path, Path]
@@ -46,14 +47,17 @@ ORIENTATIONS = {
 
 def pairs_of(folder: Path) -> List[Pair]:
     """``(image, mask)`` for every image of ``folder/images``, sorted by name; an image
-    without ``masks/<stem>.png`` is an error that names it."""
+    without ``masks/<stem>.png`` is an error that names it, and so is every mask the datasets
+    would refuse (:func:`~alignflow.datasets.mask_io.read_mask`), before anything is copied."""
     images = list_images(folder, 'pair folder', 'the command line')
     missing = [p.name for p in images if not (folder / 'masks' / f'{p.stem}.png').is_file()]
     if missing:
         raise FileNotFoundError(f'{len(missing)} images of {folder}/images have no mask '
                                 f'masks/<stem>.png (e.g. {", ".join(missing[:3])}); '
                                 'adherence needs pairs')
-    return [(p, folder / 'masks' / f'{p.stem}.png') for p in images]
+    pairs = [(p, folder / 'masks' / f'{p.stem}.png') for p in images]
+    check_mask_files([mask for _, mask in pairs], f'masks of {folder}')
+    return pairs
 
 
 def write_orientations(image: Path, mask: Path, out: Path) -> None:

@@ -64,3 +64,10 @@ def test_errors_name_the_fix(tmp_path):
     (target / 'masks' / '001.png').unlink()
     with pytest.raises(FileNotFoundError, match='001.png'):
         write_adherence_sets(source, target, tmp_path / 'o', num_heldout=3, source_train=2)
+    faint = np.zeros((8, 6), np.uint8)
+    faint[:3, :2] = 100
+    cv2.imwrite(str(source / 'masks' / '002.png'), faint)
+    with pytest.raises(ValueError, match=r'002.png is not binary: found 2 values \[0, 100\]'):
+        write_adherence_sets(source, tmp_path / 'src', tmp_path / 'o2', num_heldout=3,
+                             source_train=2)
+    assert not (tmp_path / 'o2').exists()
