@@ -30,11 +30,9 @@ from typing import Callable, Iterator, List, Optional, Tuple
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from alignflow.datasets.overlap import check_no_overlap
+from alignflow.datasets.overlap import check_no_overlap, dataset_image_files
 from alignflow.datasets.references import (ReferenceSplit, build_reference_split,
                                            read_reference_split, save_reference_split)
-from alignflow.registry import DATASETS
-from alignflow.utils.config_options import constructor_arguments
 
 EVALUATORS = ('val_evaluator', 'test_evaluator')
 RECORD_NAME = 'reference_split.json'
@@ -143,28 +141,12 @@ def prepare_reference_split(cfg: Config) -> Optional[ReferenceSplit]:
     return split
 
 
-def _source_images(cfg: Config) -> Optional[List[str]]:
-    """The image files of ``train_dataloader.dataset`` (the source set), or None when the config
-    has none or its folder is not on this machine (e.g. synthesis from a checkpoint alone)."""
-    dataset = (cfg.get('train_dataloader') or {}).get('dataset')
-    if not isinstance(dataset, dict) or dataset.get('type') is None:
-        return None
-    dataset_cls = DATASETS.get(dataset['type'])
-    root = dataset.get('data_root')
-    if dataset_cls is None or (isinstance(root, str) and not osp.isdir(root)):
-        return None
-    dataset = dict(dataset, pipeline=[])
-    if 'check_files' in constructor_arguments(dataset_cls):
-        dataset['check_files'] = False  # the run's own dataset checks its pairs
-    built = DATASETS.build(dataset)
-    return [built.get_data_info(i)['img_path'] for i in range(len(built))]
-
-
 def check_target_not_in_source(cfg: Config, split: ReferenceSplit) -> None:
     """Refuse a split whose references or held-out images are also images of the source set
     (``train_dataloader.dataset``), compared by pixels, not names
     (:func:`alignflow.datasets.overlap.check_no_overlap`)."""
-    source = _source_images(cfg)
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset')
+    source = dataset_image_files(dataset) if isinstance(dataset, dict) else None
     if source is None:
         print_log('the source set of train_dataloader.dataset is not on this machine: the '
                   'target images were not checked against it', logger='current',

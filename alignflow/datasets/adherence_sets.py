@@ -35,6 +35,7 @@ import numpy as np
 
 from alignflow.utils.atomic_io import folder_written_atomically, write_text_atomic
 from .mask_io import check_mask_files
+from .overlap import check_no_overlap
 from .references import list_images, split_references
 
 Pair = Tuple[Path, Path]
@@ -147,7 +148,12 @@ def write_adherence_sets(source: str, target: str, out: str, num_heldout: int = 
         if out.resolve() == folder.resolve() or folder.resolve() in out.resolve().parents:
             raise ValueError(f'the output {out} lies inside the input {folder}; '
                              'write the sets somewhere else (inputs are only read)')
-    sets = plan_sets(pairs_of(source), pairs_of(target), num_heldout, heldout_seed,
+    source_pairs, target_pairs = pairs_of(source), pairs_of(target)
+    check_no_overlap([image for image, _ in target_pairs], [image for image, _ in source_pairs],
+                     f'target pairs of {target}', str(source),
+                     'The instrument must be tested on target pairs it never trained on as '
+                     'source pairs: remove them from one of the two folders.')
+    sets = plan_sets(source_pairs, target_pairs, num_heldout, heldout_seed,
                      source_train, target_train)
     check_manifest(out, dict(source=str(source.resolve()), target=str(target.resolve()),
                              num_heldout=num_heldout, heldout_seed=heldout_seed,

@@ -9,10 +9,13 @@ found; a resized or re-compressed copy is not).
 import hashlib
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 from PIL import Image
+
+from alignflow.registry import DATASETS
+from alignflow.utils.config_options import constructor_arguments
 
 PathLike = Union[str, Path]
 
@@ -72,3 +75,18 @@ def check_no_overlap(images: Sequence[PathLike], source: Sequence[PathLike], wha
     more = f' (and {len(pairs) - 5} more)' if len(pairs) > 5 else ''
     raise OverlapError(f'{len(pairs)} {what} also sit in the source set {source_name} (identical '
                        f'pixels): {shown}{more}. {fix}')
+
+
+def dataset_image_files(dataset: dict) -> Optional[List[str]]:
+    """The image files of a dataset config (its split included), or None when it names no
+    registered type or its ``data_root`` is not on this machine. Built without its pipeline
+    and without its own pair check (the run that reads the pairs makes that one)."""
+    dataset_cls = DATASETS.get(dataset.get('type')) if isinstance(dataset, dict) else None
+    root = dataset.get('data_root') if dataset_cls is not None else None
+    if dataset_cls is None or (isinstance(root, str) and not Path(root).is_dir()):
+        return None
+    dataset = dict(dataset, pipeline=[])
+    if 'check_files' in constructor_arguments(dataset_cls):
+        dataset['check_files'] = False
+    built = DATASETS.build(dataset)
+    return [built.get_data_info(i)['img_path'] for i in range(len(built))]

@@ -29,6 +29,7 @@ from typing import Iterable, List, Optional
 
 from mmengine.config import Config
 
+from alignflow.datasets.overlap import check_no_overlap, dataset_image_files
 from alignflow.datasets.references import list_images
 from alignflow.registry import DATASETS
 from alignflow.utils.config_options import constructor_arguments
@@ -126,6 +127,19 @@ def _check_split(target: Config) -> None:
                          f'num_heldout={heldout}), or \'all\'')
 
 
+def _check_target_not_in_source(protocol: Config, target: Config) -> None:
+    """No image of the target folder (references and held-out test images are drawn from it)
+    is also a source image, compared by pixels."""
+    source = dataset_image_files(dict(dict(type='PolypDataset'), **protocol.source))
+    if source is None:
+        return  # the missing source folder is refused with its own message
+    check_no_overlap(list_images(target.folder), source, f'images of target {target.name}',
+                     f'source.data_root {protocol.source.data_root}',
+                     'A target must be a domain the source set does not hold: remove them from '
+                     'one of the two folders, or choose another source (PraNet\'s TrainDataset '
+                     'holds 900 Kvasir-SEG and 550 CVC-ClinicDB pairs).')
+
+
 def check_work_dir(protocol: Config, work_dir: str) -> None:
     """Refuse a work dir inside a folder the protocol reads (the source pairs, a target)."""
     work = Path(work_dir).resolve()
@@ -176,6 +190,7 @@ def check_protocol(protocol: Config) -> None:
             raise FileNotFoundError(f'target {name}: folder {target.get("folder")!r} does not '
                                     'exist')
         _check_split(target)
+        _check_target_not_in_source(protocol, target)
         if {'aligned', 'aligned_generated_masks'} & set(arms):
             _check_config(target.get('alignment', {}).get('config'), f'target {name} alignment')
             if not target.get('draws'):

@@ -1,6 +1,7 @@
 """The adherence sets (tools/analysis/adherence_sets.py): the instrument's folders follow the
 configs' target split, keep the held-out target pairs unseen, turn the painted pairs, and never
 write into the inputs."""
+import shutil
 from pathlib import Path
 
 import cv2
@@ -12,7 +13,7 @@ from alignflow.datasets.references import list_images, split_references
 
 
 def write_pairs(folder: Path, n: int, ext: str = '.png') -> Path:
-    rng = np.random.default_rng(len(str(folder)))
+    rng = np.random.default_rng(sum(map(ord, str(folder))))
     for sub in ('images', 'masks'):
         (folder / sub).mkdir(parents=True)
     for i in range(n):
@@ -61,6 +62,9 @@ def test_errors_name_the_fix(tmp_path):
         write_adherence_sets(source, target, tmp_path / 'o', num_heldout=3, source_train=4)
     with pytest.raises(ValueError, match='inside the input'):
         write_adherence_sets(source, target, source / 'sets', num_heldout=3, source_train=2)
+    shutil.copy(source / 'images' / '002.png', target / 'images' / '005.png')
+    with pytest.raises(ValueError, match=r'tgt/images/005\.png = .*src/images/002\.png'):
+        write_adherence_sets(source, target, tmp_path / 'o', num_heldout=3, source_train=2)
     (target / 'masks' / '001.png').unlink()
     with pytest.raises(FileNotFoundError, match='001.png'):
         write_adherence_sets(source, target, tmp_path / 'o', num_heldout=3, source_train=2)
