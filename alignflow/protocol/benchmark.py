@@ -7,6 +7,7 @@ from typing import Callable, List, Optional
 from mmengine.config import Config
 
 from .launch import build_executor, run_as_jobs
+from .progress import ProtocolProgress
 from .spec import SegRun, check_protocol, seg_runs
 from .steps import Protocol
 from .store import StaleArtefactError
@@ -38,9 +39,10 @@ def default_work_dir(path: str, protocol: Config) -> str:
 
 
 def checked_steps(protocol: Config, work_dir: str, launcher: str = 'none',
-                  log: Callable[[str], None] = print) -> Protocol:
+                  log: Callable[[str], None] = print,
+                  progress: Optional[ProtocolProgress] = None) -> Protocol:
     """The protocol's steps, once its work dir and the checkpoints it gives are checked."""
-    steps = Protocol(protocol, work_dir, launcher, log=log)
+    steps = Protocol(protocol, work_dir, launcher, log=log, progress=progress)
     try:
         steps.check_finished_steps()
     except StaleArtefactError as err:
@@ -66,12 +68,14 @@ def dry_run(protocol: Config, work_dir: str, log: Callable[[str], None] = print)
 def run_protocol(protocol: Config, work_dir: str, launcher: str = 'none',
                  executor: Optional[str] = None, max_parallel: int = 4,
                  gpus: Optional[List[int]] = None, executor_parameters: Optional[dict] = None,
-                 log: Callable[[str], None] = print) -> List[dict]:
+                 log: Callable[[str], None] = print,
+                 progress: Optional[ProtocolProgress] = None) -> List[dict]:
     """Make every step and write ``results.csv`` and ``results.md``: one after another in this
     process (``executor=None``, the default; every training uses all ranks of ``launcher``),
     or as jobs of a submitit executor (``'local'``, ``'slurm'``, ``'debug'``,
-    :mod:`alignflow.protocol.launch`)."""
-    steps = checked_steps(protocol, work_dir, launcher, log=log)
+    :mod:`alignflow.protocol.launch`). ``progress`` reports a sequential run's steps, its
+    trainings' iterations and the whole run's ETA."""
+    steps = checked_steps(protocol, work_dir, launcher, log=log, progress=progress)
     if executor is None:
         return steps.run()
     jobs = build_executor(executor, work_dir, **(executor_parameters or {}))

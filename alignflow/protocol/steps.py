@@ -13,8 +13,9 @@ checkpoint on its own (:func:`~alignflow.apis.synthesize.synthesize`). Work dir 
     <target>/heldout.txt  <target>/align_k<shots>_draw<d>/
     <target>/synthetic/<arm>_k<shots>_draw<d>/
     <target>/seg/<segmentor>/<arm>[_k<shots>_draw<d>]/seed<s>/
-    results.csv  results.md
+    results.csv  results.md  protocol.json  timing.json (with progress)  report/
 """
+import copy
 import json
 import os.path as osp
 from pathlib import Path
@@ -35,10 +36,13 @@ from alignflow.evaluation.c2st import C2ST
 from alignflow.registry import DATASETS
 from alignflow.utils.atomic_io import write_text_atomic
 from alignflow.utils.checkpoint import read_checkpoint
+from .progress import NoProgress, ProtocolProgress
 from .report import results_csv, results_table
 from .spec import SegRun, check_protocol, check_work_dir, seg_runs
 from .store import StepStore, fingerprint, last_checkpoint, training_settings
 from .training import step_config, train
+
+PROTOCOL_COPY = 'protocol.json'
 
 
 class Protocol:
@@ -49,16 +53,21 @@ class Protocol:
         work_dir: where the artefacts live.
         launcher: ``'none'`` or ``'pytorch'`` (every training uses all ranks).
         log: where progress lines go.
+        progress: reports each step, a training's iterations and the whole run's ETA
+            (:class:`~alignflow.protocol.progress.ProtocolProgress`); None: only ``log``'s
+            lines.
     """
 
     def __init__(self, protocol: Config, work_dir: str, launcher: str = 'none',
-                 log: Callable[[str], None] = print):
+                 log: Callable[[str], None] = print,
+                 progress: Optional[ProtocolProgress] = None):
         check_protocol(protocol)
         check_work_dir(protocol, work_dir)
         self.protocol = protocol
         self.work_dir = Path(work_dir)
         self.launcher = launcher
         self.log = log
+        self.progress = progress or NoProgress()
         self.store = StepStore(work_dir, self._step_settings)
         self._given_checked_against: Optional[str] = None  # stage 1 of the last full check
 
@@ -171,7 +180,7 @@ class Protocol:
                 metric['real'] = self.protocol.source.data_root
 
     def _train(self, cfg: Config):
-        return train(cfg)
+        return train(cfg, self.progress.hooks())
 
     def _source_generator_cfg(self, name: str) -> Config:
         spec = self.protocol[name]
@@ -190,10 +199,11 @@ class Protocol:
         done = self.store.reuse(step, (name,), 'protocol')
         if done is None:
             self.log(f'[{name}] training {spec.config} in {step}')
-            self.store.start(step, (name,))
-            self._train(self._source_generator_cfg(name))
-            done = self.store.finish(step, (name,), dict(checkpoint=last_checkpoint(step),
-                                                         config=spec.config))
+            with self.progress.step((name,)):
+                self.store.start(step, (name,))
+                self._train(self._source_generator_cfg(name))
+                done = self.store.finish(step, (name,), dict(checkpoint=last_checkpoint(step),
+                                                             config=spec.config))
         return done['checkpoint']
 
     def stage1(self) -> str:
@@ -309,10 +319,11 @@ class Protocol:
         if done is None:
             self.log(f'[stage 2] {target.name}, draw {draw}, in {step}')
             checkpoint = self.stage1()
-            self.store.start(step, key)
-            self._train(self._align_cfg(target, draw, checkpoint))
-            done = self.store.finish(step, key, dict(checkpoint=last_checkpoint(step),
-                                                     config=target.alignment.config, draw=draw))
+            with self.progress.step(key):
+                self.store.start(step, key)
+                self._train(self._align_cfg(target, draw, checkpoint))
+                done = self.store.finish(step, key, dict(
+                    checkpoint=last_checkpoint(step), config=target.alignment.config, draw=draw))
         return done['checkpoint']
 
     # -- synthesis -------------------------------------------------------------------------
@@ -344,6 +355,15 @@ class Protocol:
             config, checkpoint = self.protocol.stage1.config, self.stage1()
         else:
             config, checkpoint = target.alignment.config, self.align(target, draw)
+        mask_ckpt = self.mask_generator() if arm == 'aligned_generated_masks' else None
+        with self.progress.step(key):
+            self._synthesize(out, key, arm, config, checkpoint, mask_ckpt, settings_cfg)
+        return out
+
+    def _synthesize(self, out: Path, key: tuple, arm: str, config: str, checkpoint: str,
+                    mask_ckpt: Optional[str], settings_cfg: dict) -> None:
+        """Paint one arm's synthetic set with the image generator ``checkpoint`` (and the
+        mask generator ``mask_ckpt`` for the generated masks)."""
         self.log(f'[synthesis] {arm} ({config}) into {out}')
         image_cfg = Config.fromfile(config)
         device = settings_cfg.get('device', 'cpu')
@@ -352,7 +372,6 @@ class Protocol:
         seed = settings_cfg.get('seed', 0)
         if arm == 'aligned_generated_masks':
             mask_cfg = Config.fromfile(self.protocol.mask_generator.config)
-            mask_ckpt = self.mask_generator()
             mask_model = load_mask_generator(mask_cfg.model, mask_ckpt,
                                              self.protocol.mask_generator.config,
                                              'the protocol').to(device)
@@ -372,7 +391,6 @@ class Protocol:
                           image_checkpoint_sha256=file_sha256(checkpoint))
         synthesize(str(out), generator, masks, settings, provenance, progress=False)
         self.store.finish(out, key, dict(arm=arm, checkpoint=checkpoint, num=settings.num))
-        return out
 
     @staticmethod
     def _distances_path(synthetic: Path, target: Config) -> Path:
@@ -393,13 +411,19 @@ class Protocol:
                 return cached['metrics']
         return None
 
-    def distances(self, synthetic: Path, target: Config) -> Dict[str, float]:
+    def distances(self, synthetic: Path, target: Config, key: tuple) -> Dict[str, float]:
         """KID/MMD (``distances.feature_space``, random-CNN by default) and the C2ST share of
         a synthetic set against the target's held-out images, cached in
-        ``distances_<target>.json`` (recomputed when the set or ``distances`` changed)."""
+        ``distances_<target>.json`` (recomputed when the set or ``distances`` changed).
+        ``key``: the step's key in :meth:`waves` (``('distances', *synthetic key, target)``),
+        for progress."""
         cached = self._cached_distances(synthetic, target)
         if cached is not None:
             return cached
+        with self.progress.step(key):
+            return self._measure_distances(synthetic, target)
+
+    def _measure_distances(self, synthetic: Path, target: Config) -> Dict[str, float]:
         spec = self.protocol.get('distances', {})
         space = spec.get('feature_space', 'randomconv')
         fake = list_images(synthetic, 'synthetic set', 'the protocol')
@@ -441,35 +465,45 @@ class Protocol:
             synthetic = self._synthetic_dir(run.arm, target, run.draw)
             cfg.synthetic_mix = dict(data_root=str(synthetic), synthetic_ratio=ratio,
                                      seed=run.seed)
-        cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
         cfg.test_dataloader.dataset.data_root = target.folder
         cfg.test_dataloader.dataset.ann_file = str(self._heldout_path(target).resolve())
+        if 'train_cfg.val_interval' in (seg.get('cfg_options') or {}):
+            # Asked for: validation curves on the held-out target images (the test set; the
+            # run keeps its last checkpoint, none is chosen by them).
+            cfg.val_dataloader = copy.deepcopy(cfg.test_dataloader)
+            cfg.val_evaluator = copy.deepcopy(cfg.test_evaluator)
+        else:
+            cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
         return cfg
 
     def segment(self, run: SegRun) -> dict:
         step, key = self._segment_dir(run), ('segment', run)
         target = self._target(run.target)
         done = self.store.reuse(step, key, 'protocol')
+        synthetic = self._synthetic_dir(run.arm, target, run.draw)
+        distances_key = ('distances', *self._synthetic_key(run.arm, run.target, run.draw)[1:],
+                         run.target)
         if done is not None:
-            synthetic = self._synthetic_dir(run.arm, target, run.draw)
             if run.arm != 'real' and self.store.done(synthetic) is not None:
                 # The distances follow the protocol's `distances` (cached, not retrained for).
                 done = dict(done, **{f'synthesis/{k}': v for k, v in
-                                     self.distances(synthetic, target).items()})
+                                     self.distances(synthetic, target, distances_key).items()})
             return done
-        synthetic = None if run.arm == 'real' else self.synthetic_set(run.arm, target, run.draw)
+        distances = {}
+        if run.arm != 'real':
+            distances = self.distances(self.synthetic_set(run.arm, target, run.draw), target,
+                                       distances_key)
         self.heldout(target)
         self.log(f'[segmentor] {run.segmentor} {run.arm_dir} seed {run.seed} in {step}')
-        self.store.start(step, key)
-        runner = self._train(self._segment_cfg(run))
-        metrics = {k: float(v) for k, v in runner.test().items()
-                   if isinstance(v, (int, float, np.floating))}
-        record = dict(target=run.target, segmentor=run.segmentor, arm=run.arm, draw=run.draw,
-                      seed=run.seed, checkpoint=last_checkpoint(step), **metrics)
-        if synthetic is not None:
-            record.update({f'synthesis/{k}': v for k, v in
-                           self.distances(synthetic, target).items()})
-        return self.store.finish(step, key, record)
+        with self.progress.step(key):
+            self.store.start(step, key)
+            runner = self._train(self._segment_cfg(run))
+            metrics = {k: float(v) for k, v in runner.test().items()
+                       if isinstance(v, (int, float, np.floating))}
+            record = dict(target=run.target, segmentor=run.segmentor, arm=run.arm,
+                          draw=run.draw, seed=run.seed, checkpoint=last_checkpoint(step),
+                          **metrics, **{f'synthesis/{k}': v for k, v in distances.items()})
+            return self.store.finish(step, key, record)
 
     # -- the whole protocol ----------------------------------------------------------------
     def waves(self) -> List[List[tuple]]:
@@ -511,6 +545,20 @@ class Protocol:
             return self._synthetic_dir(key[1], target, key[3])
         return self._segment_dir(key[1])
 
+    def step_units(self, key: tuple) -> int:
+        """The work in the step ``key`` of :meth:`waves`: a training's iterations, a synthetic
+        set's pairs, 1 for a distance measurement (what progress counts its ETA in)."""
+        kind = key[0]
+        if kind in ('stage1', 'mask_generator'):
+            return self._source_generator_cfg(kind).train_cfg.max_iters
+        if kind == 'align':
+            return self._align_cfg(self._target(key[1]), key[2], '').train_cfg.max_iters
+        if kind == 'synthetic':
+            return self._num_pairs()
+        if kind == 'distances':
+            return 1
+        return self._segment_cfg(key[1]).train_cfg.max_iters
+
     def make(self, key: tuple):
         """Make (or re-read) the one step ``key`` of :meth:`waves`, and what it is made from."""
         kind = key[0]
@@ -524,16 +572,23 @@ class Protocol:
         if kind == 'distances':
             target = self._target(key[4])
             arm_target = None if key[2] is None else target
-            return self.distances(self.synthetic_set(key[1], arm_target, key[3]), target)
+            return self.distances(self.synthetic_set(key[1], arm_target, key[3]), target, key)
         return self.segment(key[1])
 
     def run(self) -> List[dict]:
-        """Every segmentor run (each made once), then ``results.csv`` and ``results.md``.
+        """Every segmentor run (each made once), then ``results.csv`` and ``results.md``; the
+        protocol as run is kept beside them (``protocol.json``, what the report reads).
         Checks every finished step against the protocol first (:meth:`check_finished_steps`)
         and every stage-2 checkpoint it is given (:meth:`check_given_alignments`)."""
         self.check_finished_steps()
         self.check_given_alignments()
+        if self.rank == 0:
+            write_text_atomic(json.dumps(dict(filename=self.protocol.filename,
+                                              protocol=self.protocol.to_dict()), indent=1),
+                              self.work_dir / PROTOCOL_COPY)
+        self.progress.plan_run(self)
         records = [self.segment(run) for run in seg_runs(self.protocol)]
+        self.progress.finish()
         if self.rank == 0:
             write_text_atomic(results_csv(records), self.work_dir / 'results.csv')
             write_text_atomic(results_table(records), self.work_dir / 'results.md')

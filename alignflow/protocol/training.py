@@ -3,9 +3,10 @@ import copy
 import hashlib
 import os.path as osp
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from mmengine.config import Config
+from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from alignflow.apis.runner import build_runner, load_config
@@ -28,8 +29,12 @@ def step_config(path: str, work_dir: Path, cfg_options: Optional[dict],
     return cfg
 
 
-def train(cfg: Config) -> Runner:
-    """Build the runner of ``cfg`` (:func:`~alignflow.apis.runner.build_runner`) and train."""
+def train(cfg: Config, hooks: Sequence[Hook] = ()) -> Runner:
+    """Build the runner of ``cfg`` (:func:`~alignflow.apis.runner.build_runner`), register
+    ``hooks`` (instances that watch the run, e.g. progress; not part of the config, so not of
+    the step's fingerprint) and train."""
     runner = build_runner(cfg)
+    for hook in hooks:
+        runner.register_hook(hook)
     runner.train()
     return runner
