@@ -44,28 +44,37 @@ def _synthesis_value(record: dict, inception_name: str, prefix: str) -> Optional
     return None
 
 
-def results_table(records: Sequence[dict]) -> str:
-    """Markdown: per target, segmentor and arm, mean ± sample std over its runs (segmentor
-    seeds, with reference draws for the aligned arms) of the test metrics (in %, on the
-    target's held-out images) and the synthetic set's distances to them."""
-    lines = ['| target | segmentor | arm | runs | '
-             + ' | '.join(name for _, name in TABLE_METRICS)
-             + ' | KID of the synthesis | MMD | C2ST share (%) |',
-             '|' + '---|' * (7 + len(TABLE_METRICS))]
+SUMMARY_COLUMNS = ('target', 'segmentor', 'arm', 'runs',
+                   *(name for _, name in TABLE_METRICS),
+                   'KID of the synthesis', 'MMD', 'C2ST share (%)')
+
+
+def summary_rows(records: Sequence[dict]) -> List[List[str]]:
+    """Per target, segmentor and arm, the cells of :data:`SUMMARY_COLUMNS`: mean ± sample
+    std over its runs (segmentor seeds, with reference draws for the aligned arms) of the test
+    metrics (in %, on the target's held-out images) and the synthetic set's distances to
+    them."""
     groups: Dict[tuple, List[dict]] = {}
     for record in records:
         groups.setdefault((record['target'], record['segmentor'], record['arm']),
                           []).append(record)
-    for (target, segmentor, arm), rows in groups.items():
-        cells = []
+    rows = []
+    for (target, segmentor, arm), runs in groups.items():
+        cells = [target, segmentor, arm, str(len(runs))]
         for key, _ in TABLE_METRICS:
             # mmseg reports mDice/mIoU in %, PerImageLesionMetric in [0, 1].
             scale = 1.0 if key in ('mDice', 'mIoU') else 100.0
-            cells.append(_mean_std([r.get(key) for r in rows], scale))
+            cells.append(_mean_std([r.get(key) for r in runs], scale))
         for inception_name, prefix in SYNTHESIS_METRICS:
-            values = [_synthesis_value(r, inception_name, prefix) for r in rows]
+            values = [_synthesis_value(r, inception_name, prefix) for r in runs]
             cells.append(_mean_std(values, 100.0, 1) if prefix.startswith('c2st') else
                          _mean_std(values, 1.0, 4))
-        lines.append(f'| {target} | {segmentor} | {arm} | {len(rows)} | '
-                     + ' | '.join(cells) + ' |')
+        rows.append(cells)
+    return rows
+
+
+def results_table(records: Sequence[dict]) -> str:
+    """Markdown of :func:`summary_rows`."""
+    lines = ['| ' + ' | '.join(SUMMARY_COLUMNS) + ' |', '|' + '---|' * len(SUMMARY_COLUMNS)]
+    lines += ['| ' + ' | '.join(row) + ' |' for row in summary_rows(records)]
     return '\n'.join(lines) + '\n'
