@@ -45,3 +45,15 @@ def folders(tmp_path_factory):
 def toy_protocol(folders):
     """``toy_protocol(**changes)``: configs/benchmark/toy.py on the toy folders, made tiny."""
     return lambda **changes: make_toy_protocol(*folders, **changes)
+
+
+@pytest.fixture(scope='session')
+def quick_demo(tmp_path_factory):
+    """(work dir, progress lines, report folder) of ``tools/demo.py --quick``: the toy protocol
+    configs/benchmark/demo_quick.py with every arm, run once."""
+    from alignflow.protocol.demo import run_demo
+    work_dir = tmp_path_factory.mktemp('quick_demo') / 'demo'
+    lines = []
+    report = run_demo(str(REPO / 'configs/benchmark/demo_quick.py'), str(work_dir),
+                      log=lines.append)
+    return work_dir, lines, report
