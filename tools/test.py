@@ -4,6 +4,7 @@ import os
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.apis.testing import build_test_runner
+from alignflow.utils.cli import add_debug_argument, user_errors
 from mmengine.config import DictAction
 
 
@@ -22,6 +23,7 @@ def parse_args():
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -30,9 +32,10 @@ def parse_args():
 
 def main():
     args = parse_args()
-    build_test_runner(args.config, args.checkpoint, args.cfg_options, args.work_dir,
-                      args.launcher, args.out, args.overwrite, args.num_steps,
-                      checkpoint_source='the checkpoint argument of tools/test.py').test()
+    with user_errors('tools/test.py', args.debug):
+        build_test_runner(args.config, args.checkpoint, args.cfg_options, args.work_dir,
+                          args.launcher, args.out, args.overwrite, args.num_steps,
+                          checkpoint_source='the checkpoint argument of tools/test.py').test()
 
 
 if __name__ == '__main__':

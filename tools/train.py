@@ -5,6 +5,7 @@ import os
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.apis import build_runner, load_config
+from alignflow.utils.cli import add_debug_argument, user_errors
 from alignflow.utils.checkpoint import check_checkpoint_file, check_resumable
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -24,6 +25,7 @@ def parse_args():
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -54,7 +56,9 @@ def build_config(args) -> Config:
 
 
 def main():
-    build_runner(build_config(parse_args())).train()
+    args = parse_args()
+    with user_errors('tools/train.py', args.debug):
+        build_runner(build_config(args)).train()
 
 
 if __name__ == '__main__':

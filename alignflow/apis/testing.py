@@ -53,6 +53,7 @@ def build_test_runner(config: str, checkpoint: str, cfg_options: Optional[dict] 
         # Stage-2 models sample with the generator they fine-tune.
         cfg.model.get('generator', cfg.model).solver.num_steps = num_steps
     if out is not None:
+        _check_paints_images(cfg.model.get('type'), config, checkpoint)
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='WriteGeneratedPairsHook', out_dir=out, overwrite=overwrite)]
     runner = build_runner(cfg)
@@ -68,6 +69,20 @@ def build_test_runner(config: str, checkpoint: str, cfg_options: Optional[dict] 
                                'model.stage1_checkpoint')
         _check_saved_type(checkpoint, checkpoint_source, cfg.model.get('type'), config)
     return runner
+
+
+def _check_paints_images(model_type, config: str, checkpoint: str) -> None:
+    """``--out`` writes image-mask pairs: refuse, before anything is written, a model that
+    paints no images (a mask generator)."""
+    from alignflow.models.generators import FewShotAlignment, MaskConditionedFlow
+    from alignflow.registry import MODELS
+    cls = MODELS.get(model_type) if isinstance(model_type, str) else model_type
+    if cls is not None and not issubclass(cls, (MaskConditionedFlow, FewShotAlignment)):
+        raise ValueError(
+            f'--out writes the image-mask pairs an image generator paints, but {config} builds '
+            f'a {cls.__name__}, which paints no images; test it without --out, or paint '
+            f'its masks with tools/synthesize.py IMAGE_CONFIG IMAGE_CKPT --mask-config {config} '
+            f'--mask-ckpt {checkpoint} --num N --out-dir DIR')
 
 
 def _check_saved_type(checkpoint: str, source: str, model_type: str, config: str) -> None:

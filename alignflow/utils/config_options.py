@@ -8,6 +8,7 @@ written with a leading ``+`` (``+model.extra=1``, as Hydra's command line does).
 """
 import difflib
 import inspect
+import re
 from typing import Dict, List, Optional
 
 from mmengine.config import Config
@@ -97,3 +98,52 @@ def merge_options(cfg: Config, options: Dict, source: str = '--cfg-options') -> 
                            f'on purpose ({cfg.filename})')
         checked[key] = value
     cfg.merge_from_dict(checked)
+
+
+_UNEXPECTED = re.compile(r"(?P<callee>[\w.]+)\(\) got an unexpected keyword argument "
+                         r"'(?P<key>\w+)'")
+
+
+def _callee(error: BaseException, name: str):
+    """The class or function called ``name`` where ``error`` was raised (the callee's own
+    frame never started, so it is found among the names its callers see), else in a
+    registry."""
+    chain, cause = [], error
+    while cause is not None:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for raised in reversed(chain):  # the original error first
+        traceback = raised.__traceback__
+        frames = []
+        while traceback is not None:
+            frames.append(traceback.tb_frame)
+            traceback = traceback.tb_next
+        for frame in reversed(frames):
+            found = frame.f_locals.get(name, frame.f_globals.get(name))
+            if callable(found):
+                return found
+    return _registered_class(name)
+
+
+def explain_unexpected_argument(error: TypeError) -> Optional[str]:
+    """For ``TypeError: X.__init__() got an unexpected keyword argument 'max_iter'`` (a
+    config key a class or function does not take, e.g. a loop's or LoRA's): the key, the
+    nearest arguments it does take and all of them; None for any other TypeError."""
+    match = _UNEXPECTED.search(str(error))
+    if match is None:
+        return None
+    parts = match['callee'].split('.')
+    name = parts[-2] if parts[-1] == '__init__' and len(parts) > 1 else parts[-1]
+    callee = _callee(error, name)
+    if callee is None:
+        return None
+    if inspect.isclass(callee):
+        known = constructor_arguments(callee)
+    else:
+        known = [n for n, p in inspect.signature(callee).parameters.items()
+                 if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    key = match['key']
+    near = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+    hint = f'did you mean {", ".join(near)}? ' if near else ''
+    return (f'the config gives {name} an argument {key!r} it does not take; {hint}'
+            f'{name} takes {", ".join(known)}. Fix the key in the config (or --cfg-options).')

@@ -343,8 +343,8 @@ def test_mask_flow_config_trains_and_writes_mask_grids(tmp_path):
         tested.stderr
 
 
-def test_sweep_scores_mask_adherence_of_stage1_and_each_final_checkpoint(trained, tmp_path,
-                                                                        monkeypatch):
+def test_sweep_scores_mask_adherence_of_stage1_and_each_final_checkpoint(
+        trained, tmp_path, monkeypatch):
     import argparse
 
     from alignflow.datasets import write_toy_dataset
@@ -404,3 +404,33 @@ def test_sweep_scores_mask_adherence_of_stage1_and_each_final_checkpoint(trained
     assert (root / 'k5_seed0' / 'adherence' / 'artefact.json').stat().st_mtime_ns == cached
     with pytest.raises(FileNotFoundError, match='needs a masks/ subfolder'):
         sweep((seg_config, str(segmentor), str(tmp_path)))
+
+
+def test_test_tool_out_refuses_a_mask_generator_before_writing(tmp_path):
+    """--out with a mask generator's config raised a KeyError after leaving empty images/ and
+    masks/ behind; now one message, nothing written (--debug shows the traceback)."""
+    checkpoint = tmp_path / 'mask.pth'
+    torch.save({'state_dict': {}}, checkpoint)
+    out = tmp_path / 'pairs'
+    command = ['tools/test.py', 'configs/maskflow/maskflow_toy_32px.py', str(checkpoint),
+               '--out', str(out)]
+    env = dict(os.environ, ALIGNFLOW_CACHE=str(tmp_path / 'cache'))
+    result = run_tool(command, tmp_path / 'work', env=env)
+    assert result.returncode == 1 and not out.exists()
+    assert 'builds a MaskFlow, which paints no images' in result.stderr
+    assert '--mask-config configs/maskflow/maskflow_toy_32px.py' in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert 'Traceback' in (tmp_path / 'cache' / 'logs' / 'test.log').read_text()
+    result = run_tool(command + ['--debug'], tmp_path / 'work', env=env)
+    assert result.returncode == 1 and 'Traceback' in result.stderr and not out.exists()
+
+
+def test_train_tool_names_a_loop_argument_typo(tmp_path):
+    config = tmp_path / 'typo.py'
+    config.write_text(f"_base_ = ['{REPO / CONFIG}']\n"
+                      "train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iter=2)\n")
+    result = run_tool(['tools/train.py', str(config)], tmp_path / 'work',
+                      env=dict(os.environ, ALIGNFLOW_CACHE=str(tmp_path / 'cache')))
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert "IterBasedTrainLoop an argument 'max_iter'" in result.stderr
+    assert 'did you mean max_iters' in result.stderr

@@ -60,12 +60,12 @@ class WriteGeneratedPairsHook(Hook):
         if self.out_dir is None:
             return
         root = Path(self.out_dir)
+        if any('gen_img' not in data_sample for data_sample in outputs):
+            raise ValueError('WriteGeneratedPairsHook needs a generator whose predict() '
+                             'returns gen_img (an image generator)')
         (root / 'images').mkdir(parents=True, exist_ok=True)
         (root / 'masks').mkdir(parents=True, exist_ok=True)
         for data_sample in outputs:
-            if 'gen_img' not in data_sample:
-                raise KeyError('WriteGeneratedPairsHook needs a generator whose predict() '
-                               'returns gen_img')
             stem = osp.splitext(osp.basename(data_sample.metainfo.get(
                 'seg_map_path', f'sample_rank{get_rank()}')))[0] + self.suffix
             rgb = data_sample.gen_img.data.permute(1, 2, 0).cpu().numpy()
