@@ -4,7 +4,7 @@
 # tested on 100 held-out ClinicDB images (never the references). Results: configs/stage2/README.md
 # (the study projects/alignment_studies/configs/stage2_clinicdb_5shot_64px_conservative.py enters
 # as targets.0.alignment.config=...). Stage-2 runs trained already enter as
-# targets.0.alignment.checkpoints=[draw0.pth,draw1.pth,draw2.pth] (docs/user_guide.md).
+# targets.0.alignment.checkpoints=[draw0.pth,draw1.pth,draw2.pth] (docs/user_guides/7_protocol.md).
 #   python tools/benchmark.py configs/benchmark/kvasir_to_clinicdb_64.py --cfg-options \
 #       source.data_root=data/Kvasir-SEG targets.0.folder=data/CVC-ClinicDB
 work_dir = 'work_dirs/benchmark/kvasir_to_clinicdb_64'
