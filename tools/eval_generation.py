@@ -31,6 +31,7 @@ from alignflow.evaluation.generation_metric import diversity_ratios, image_sprea
 from alignflow.features import InceptionWeightsUnavailable
 from alignflow.utils.atomic_io import write_text_atomic
 from alignflow.utils import register_all_modules
+from alignflow.utils.cli import add_debug_argument, user_errors
 
 
 def parse_args(argv=None):
@@ -64,6 +65,7 @@ def parse_args(argv=None):
                         help='also report the spread of the generated images over that of the '
                         'real ones in this many random CNNs (diversity_ratio, _std, _min), both '
                         'sets read at the generated size; 0: off (default: %(default)s)')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -101,7 +103,18 @@ def comparison_sizes(args, extractor, fake_common, real_common) -> tuple:
 
 
 def check_inputs(args, fake_paths, real_paths) -> None:
-    """Refuse, before any feature is extracted, what the metrics cannot do."""
+    """Refuse, before any feature is extracted, what the metrics cannot do; say plainly when
+    the two sets share files (a folder compared with itself scores 0 by construction)."""
+    shared = {Path(p).resolve() for p in fake_paths} & {Path(p).resolve() for p in real_paths}
+    if shared and len(shared) == len(fake_paths) == len(real_paths):
+        print(f'eval_generation: warning: the generated and the real set are the same '
+              f'{len(shared)} files ({args.generated} and {args.real}): every distance is 0 '
+              f'and every ratio 1 by construction, which says nothing about a generator; '
+              f'give the generated images first and the real ones second', file=sys.stderr)
+    elif shared:
+        print(f'eval_generation: warning: {len(shared)} files are in both the generated '
+              f'({args.generated}) and the real ({args.real}) set (e.g. '
+              f'{sorted(shared)[0]}); they pull the distances towards 0', file=sys.stderr)
     for metric, needed in minimum_set_size(args.metrics).items():
         for name, folder, paths in (('generated', args.generated, fake_paths),
                                     ('real', args.real, real_paths)):
@@ -129,6 +142,12 @@ def check_inputs(args, fake_paths, real_paths) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
+    with user_errors('eval_generation', args.debug):
+        return evaluate(args)
+
+
+def evaluate(args) -> dict:
+    """The metrics of ``args`` (see :func:`parse_args`), printed and written to ``--out``."""
     register_all_modules(init_default_scope=False)
     try:
         fake_paths = list_images(args.generated, 'generated folder', 'the command line')

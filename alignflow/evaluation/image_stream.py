@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from alignflow.utils.image_files import truncated_jpeg
+
 ENLARGE_FILTERS = dict(area=cv2.INTER_AREA, cubic=cv2.INTER_CUBIC)
 
 
@@ -22,13 +24,23 @@ def _unreadable(path: Path) -> OSError:
                    'remove it from the folder or replace it')
 
 
+def _truncated(path: Path) -> OSError:
+    return OSError(f'image {path} is a truncated JPEG (its end marker is missing: the file was '
+                   'cut short, e.g. by an interrupted copy); replace it or remove it from the '
+                   'folder')
+
+
 def image_size(path: Path) -> Tuple[int, int]:
-    """(H, W) of an image file, from its header only (nothing is decoded)."""
+    """(H, W) of an image file, from its header only (nothing is decoded); a truncated JPEG
+    (:func:`~alignflow.utils.image_files.truncated_jpeg`) is refused."""
     try:
         with Image.open(path) as image:
             width, height = image.size
+        cut = truncated_jpeg(path)
     except (OSError, UnidentifiedImageError):
         raise _unreadable(path) from None
+    if cut:
+        raise _truncated(path)
     return height, width
 
 
@@ -48,6 +60,8 @@ def read_image(path: Path, size: Tuple[int, int], enlarge: str = 'area') -> np.n
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise _unreadable(path)
+    if truncated_jpeg(path):  # decoded anyway, with libjpeg's warning only
+        raise _truncated(path)
     height, width = size
     if image.shape[:2] != (height, width):
         grows = image.shape[0] <= height and image.shape[1] <= width

@@ -164,6 +164,7 @@ def test_eval_tool_diversity_is_one_for_a_set_against_itself(tmp_path):
     result = run_tool(real, real, '--metrics', 'mmd', '--feature-space', 'statistics',
                       '--diversity-networks', '3', '--out', out)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert 'warning: the generated and the real set are the same 8 files' in result.stderr
     data = json.loads(out.read_text())
     assert data['diversity'] == pytest.approx(data['diversity_real'])
     assert data['diversity_ratio'] == pytest.approx(1.0, rel=1e-5)
@@ -286,3 +287,20 @@ def test_eval_tool_reads_both_sets_at_the_networks_input_size(tmp_path):
     # Not a terminal: the progress is a line per batch, never carriage returns.
     assert '\r' not in result.stdout and '2/4 images' in result.stdout \
         and '4/4 images' in result.stdout
+
+
+def test_eval_tool_warns_of_shared_files_and_refuses_a_truncated_jpeg(tmp_path):
+    real = write_folder(tmp_path / 'real', 6, size=(30, 30))
+    fake = write_folder(tmp_path / 'fake', 6, shift=40, seed=1)
+    (fake / 'shared.png').symlink_to(next(real.iterdir()))
+    result = run_tool(fake, real, '--metrics', 'mmd', '--feature-space', 'statistics',
+                      '--diversity-networks', '0')
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'warning: 1 files are in both' in result.stderr
+    (fake / 'shared.png').unlink()
+    noise = np.random.default_rng(0).integers(0, 256, (30, 30, 3), dtype=np.uint8)
+    whole = cv2.imencode('.jpg', noise)[1].tobytes()
+    (fake / 'cut.jpg').write_bytes(whole[:len(whole) * 2 // 3])
+    result = run_tool(fake, real, '--metrics', 'mmd', '--feature-space', 'statistics')
+    assert result.returncode != 0 and 'Traceback' not in result.stderr
+    assert f'image {fake / "cut.jpg"} is a truncated JPEG' in result.stderr

@@ -118,6 +118,20 @@ def test_sizes_come_from_headers_and_an_unreadable_file_is_named(tmp_path):
         next(iter_batches([tmp_path / 'broken.png'], (8, 8), 1))
 
 
+def test_a_truncated_jpeg_is_refused_though_cv2_decodes_it(tmp_path):
+    noise = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    whole = cv2.imencode('.jpg', noise)[1].tobytes()
+    (tmp_path / 'whole.jpg').write_bytes(whole + b'trailer')  # data after the end: kept
+    cut = tmp_path / 'cut.jpg'
+    cut.write_bytes(whole[:len(whole) * 2 // 3])
+    assert cv2.imread(str(cut)) is not None  # libjpeg only warns
+    assert image_size_summary([tmp_path / 'whole.jpg']) == ((40, 40), 0)
+    with pytest.raises(OSError, match='cut.jpg is a truncated JPEG'):
+        image_size_summary([tmp_path / 'whole.jpg', cut])
+    with pytest.raises(OSError, match='cut.jpg is a truncated JPEG'):
+        next(iter_batches([cut], (8, 8), 1))
+
+
 def test_progress_is_a_line_per_update_outside_a_terminal():
     out = io.StringIO()
     bar = progress_bar(10, file=out)
