@@ -1,5 +1,5 @@
 # segformer_mit-b2 on a polyp dataset at 64 px with the CPU-sized schedule: the segmentor of the
-# downstream evidence (configs/benchmark/, docs/notes/study_log.md).
+# downstream protocol (configs/benchmark/; results: configs/segmentation/README.md).
 _base_ = [
     '../_base_/models/seg_segformer_mit-b2.py',
     '../_base_/datasets/seg_polyp_64.py',
