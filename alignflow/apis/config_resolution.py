@@ -33,6 +33,7 @@ from mmengine.logging import print_log
 from alignflow.datasets.overlap import check_no_overlap, dataset_image_files
 from alignflow.datasets.references import (ReferenceSplit, build_reference_split,
                                            read_reference_split, save_reference_split)
+from alignflow.utils.checkpoint import read_checkpoint, saved_config
 
 EVALUATORS = ('val_evaluator', 'test_evaluator')
 RECORD_NAME = 'reference_split.json'
@@ -141,25 +142,44 @@ def prepare_reference_split(cfg: Config) -> Optional[ReferenceSplit]:
     return split
 
 
+def _stage1_training_set(cfg: Config) -> Optional[dict]:
+    """The ``train_dataloader.dataset`` stage 1 was trained on, as its checkpoint recorded it
+    (``--cfg-options`` included), or None without a readable stage-1 checkpoint."""
+    checkpoint = (cfg.get('model') or {}).get('stage1_checkpoint')
+    if not isinstance(checkpoint, str) or not osp.isfile(checkpoint):
+        return None
+    saved = saved_config(read_checkpoint(checkpoint, 'model.stage1_checkpoint'))
+    dataset = ((saved or {}).get('train_dataloader') or {}).get('dataset')
+    return dataset if isinstance(dataset, dict) else None
+
+
 def check_target_not_in_source(cfg: Config, split: ReferenceSplit) -> None:
     """Refuse a split whose references or held-out images are also images of the source set
-    (``train_dataloader.dataset``), compared by pixels, not names
+    (``train_dataloader.dataset``) or of the set stage 1 was trained on (as its checkpoint
+    recorded it), compared by pixels, not names
     (:func:`alignflow.datasets.overlap.check_no_overlap`)."""
-    dataset = (cfg.get('train_dataloader') or {}).get('dataset')
-    source = dataset_image_files(dataset) if isinstance(dataset, dict) else None
-    if source is None:
-        print_log('the source set of train_dataloader.dataset is not on this machine: the '
-                  'target images were not checked against it', logger='current',
-                  level=logging.WARNING)
-        return
     fix = ('Few-shot alignment must not see its target in the source: point '
-           'reference_split.folder at target images that are not source images, or train on '
-           'a source set without them (PraNet\'s TrainDataset holds 900 Kvasir-SEG and 550 '
-           'CVC-ClinicDB pairs: use Kvasir-SEG alone as the source when the target is '
-           'CVC-ClinicDB). The stage-1 generator must not have been trained on them either.')
-    source_name = f'train_dataloader.dataset ({len(source)} images)'
-    check_no_overlap(split.references, source, 'reference images', source_name, fix)
-    check_no_overlap(split.heldout, source, 'held-out target images', source_name, fix)
+           'reference_split.folder at target images that are not source images, or train '
+           'stage 1 on a source set without them (PraNet\'s TrainDataset holds 900 Kvasir-SEG '
+           'and 550 CVC-ClinicDB pairs: use Kvasir-SEG alone as the source when the target is '
+           'CVC-ClinicDB).')
+    checked = set()
+    for what, dataset in (('train_dataloader.dataset', (cfg.get('train_dataloader') or {}).get(
+            'dataset')), ('the training set of model.stage1_checkpoint',
+                          _stage1_training_set(cfg))):
+        source = dataset_image_files(dataset) if isinstance(dataset, dict) else None
+        if source is None:
+            if what == 'train_dataloader.dataset':
+                print_log(f'the source set of {what} is not on this machine: the target '
+                          f'images were not checked against it', logger='current',
+                          level=logging.WARNING)
+            continue
+        if tuple(source) in checked:
+            continue
+        checked.add(tuple(source))
+        source_name = f'{what} ({len(source)} images)'
+        check_no_overlap(split.references, source, 'reference images', source_name, fix)
+        check_no_overlap(split.heldout, source, 'held-out target images', source_name, fix)
 
 
 def _training_images(cfg: Config, evaluator: str, key: str) -> dict:

@@ -13,6 +13,7 @@ import zipfile
 from typing import Dict, Optional, Sequence
 
 import torch
+from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import save_checkpoint
 
@@ -162,17 +163,22 @@ def check_weights_fit(module: torch.nn.Module, checkpoint: str, what: str = 'the
             f'({_mismatch(state, own)})' + (f'; {hint}' if hint else ''))
 
 
-def saved_model_type(ckpt: dict) -> Optional[str]:
-    """The ``model.type`` of the config an mmengine run stored in a checkpoint's
-    ``meta['cfg']``, or None when it has none (or it cannot be parsed)."""
+def saved_config(ckpt: dict):
+    """The config an mmengine run stored in a checkpoint's ``meta['cfg']`` (an
+    :class:`mmengine.config.Config`), or None when it has none or it cannot be parsed."""
     text = (ckpt.get('meta') or {}).get('cfg')
     if not isinstance(text, str):
         return None
     try:
-        from mmengine.config import Config
-        return Config.fromstring(text, '.py').get('model', {}).get('type')
+        return Config.fromstring(text, '.py')
     except Exception:  # a config that needs imports or files this process lacks
         return None
+
+
+def saved_model_type(ckpt: dict) -> Optional[str]:
+    """The ``model.type`` of :func:`saved_config`, or None."""
+    cfg = saved_config(ckpt)
+    return None if cfg is None else cfg.get('model', {}).get('type')
 
 
 def check_resumable(checkpoint: str, source: str = '--resume') -> None:

@@ -5,9 +5,10 @@
 # stage2_{target}_{k}shot_{size}px.py, each saying only what differs.
 #   python tools/train.py configs/stage1/stage1_polyp_64px.py     # stage 1 (once)
 #   python tools/train.py configs/stage2/stage2_clinicdb_5shot_64px.py
-# The target folder needs images only (masks are never read). Other paths through
+# The target folder needs images only (masks are never read); the source (Kvasir-SEG, as for
+# stage 1) must not hold target images. Other paths through
 #   --cfg-options reference_split.folder=/data/CVC-ClinicDB \
-#   train_dataloader.dataset.data_root=/data/TrainDataset val_dataloader.dataset.data_root=...
+#   train_dataloader.dataset.data_root=/data/Kvasir-SEG val_dataloader.dataset.data_root=...
 _base_ = [
     '../_base_/models/alignment_flow_unet_tiny.py',
     '../_base_/datasets/polyp.py',

@@ -142,3 +142,32 @@ def test_the_32px_config_is_the_64px_one_at_32_px():
     assert small.val_evaluator.type == 'ReferenceCheckMetric'
     assert small.model.reference_size == 32
     assert [s.scale for s in small.train_pipeline if s.type == 'Resize'] == [(32, 32)]
+
+
+def test_a_target_image_stage1_was_trained_on_is_refused(source, stage1, tmp_path):
+    other_source = write_polyp_folder(tmp_path / 'other_source', 3, seed=7)
+    target = write_polyp_folder(tmp_path / 'frames', 3, seed=8, masks=False)
+    shutil.copy(source / 'images' / '002.png', target / 'images' / 'x.png')
+    cfg = Config.fromfile(str(REPO / CUSTOM))
+    cfg.merge_from_dict({'reference_split.folder': str(target),
+                         'train_dataloader.dataset.data_root': str(other_source),
+                         'model.stage1_checkpoint': str(stage1)})
+    with pytest.raises(OverlapError, match=r'the training set of model.stage1_checkpoint .*x\.png'):
+        prepare_reference_split(cfg)
+
+
+def test_no_stage2_config_aligns_to_its_own_source():
+    """Every stage-2 config's target folder is another dataset than the one its stage-2 source
+    and its stage 1 default to (Kvasir-SEG for polyps; CVC-ClinicDB when Kvasir-SEG is the
+    target)."""
+    configs = sorted((REPO / 'configs/stage2').glob('stage2_*.py'))
+    assert len(configs) >= 30
+    for path in configs:
+        cfg = Config.fromfile(str(path))
+        folder = cfg.reference_split.folder
+        if not isinstance(folder, str):
+            continue  # the toy domains: a procedural dataset per domain
+        source = cfg.train_dataloader.dataset.data_root
+        assert Path(folder) != Path(source), path.name
+        if 'kvasir' in path.name:
+            assert 'clinicdb' in cfg.model.stage1_checkpoint, path.name

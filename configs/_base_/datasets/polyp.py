@@ -1,11 +1,13 @@
 # A polyp dataset in the Kvasir-SEG layout: <data_root>/images/*.jpg|png + <data_root>/masks/*.png.
-# Default: the common polyp training split (PraNet's TrainDataset: 900 Kvasir-SEG + 550
-# CVC-ClinicDB pairs) in that layout. Point `data_root` at your copy, e.g.
+# Default: Kvasir-SEG (`python tools/dataset_converters/kvasir.py RAW -o data/Kvasir-SEG`), the
+# source of the polyp generators; the stage-2 targets are the other polyp sets. Not PraNet's
+# TrainDataset: it holds 900 Kvasir-SEG and 550 CVC-ClinicDB pairs, and a target inside the source
+# is refused. Point `data_root` at your copy, e.g.
 #   --cfg-options train_dataloader.dataset.data_root=/data/Kvasir-SEG \
 #                 val_dataloader.dataset.data_root=/data/Kvasir-SEG
 # `ann_file` (a text file of stems, one per line) picks a split; None takes every pair.
 dataset_type = 'PolypDataset'
-data_root = 'data/polyp/TrainDataset'
+data_root = 'data/Kvasir-SEG'
 img_size = 64
 train_pipeline = [
     dict(type='LoadCheckedImage'),
