@@ -1,6 +1,9 @@
 """The documentation holds together: every relative link and anchor resolves, every config and
 tool a command block names exists, and no page a user reads speaks of how it was made."""
 import re
+import subprocess
+import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, List, Set, Tuple
 
@@ -149,3 +152,38 @@ def test_user_pages_do_not_tell_how_they_were_made(page):
     found += [f'commit-like token {t}' for t in HEX_TOKEN.findall(prose(text))
               if re.search(r'\d', t) and re.search(r'[a-f]', t)]
     assert not found, f'{rel(page)} speaks of how it was made: {found}'
+
+
+def tool_commands(path: Path) -> Iterator[Tuple[str, List[str]]]:
+    """(tools/x.py, the --options written after it) for every command in a fenced block."""
+    for block in FENCE.finditer(path.read_text(encoding='utf-8')):
+        lines = block.group(0).splitlines()
+        if lines[0].strip('`~ ').lower() not in ('bash', 'sh', 'shell', ''):
+            continue
+        text = re.sub(r'\\\n', ' ', '\n'.join(lines[1:-1]))
+        for line in text.splitlines():
+            line = line.split(' #')[0]
+            for command in re.split(r'&&|\|\||;|(?<!\[)\|(?! --)', line):
+                words = command.split()
+                tools = [i for i, w in enumerate(words) if re.fullmatch(r'tools/[\w/]+\.py', w)]
+                if tools:
+                    options = [w.strip('[]()').split('=')[0] for w in words[tools[0] + 1:]]
+                    yield words[tools[0]], [o for o in options if re.fullmatch(r'--[\w-]+', o)]
+
+
+@lru_cache(maxsize=None)
+def tool_options(tool: str) -> frozenset:
+    """The --options a tool's argparse help lists."""
+    result = subprocess.run([sys.executable, str(ROOT / tool), '--help'], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f'{tool} --help failed:\n{result.stderr[-2000:]}'
+    return frozenset(re.findall(r'(?<![\w-])--[\w-]+', result.stdout))
+
+
+def test_commands_use_options_their_tools_have():
+    """Every --option a command on a user page gives a Python tool is one the tool takes."""
+    wrong = sorted({f'{rel(page)}: {tool} {option}'
+                    for page in USER_PAGES for tool, options in tool_commands(page)
+                    if (ROOT / tool).is_file()
+                    for option in options if option not in tool_options(tool)})
+    assert not wrong, 'options the tools do not have:\n  ' + '\n  '.join(wrong)
