@@ -27,6 +27,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from alignflow.utils.cli import user_message
+
 from .image_mask import IMG_EXTENSIONS
 from .mask_io import ColourMap, MaskError, check_mask, decode_mask, grey_of, parse_colour_map
 
@@ -451,7 +453,8 @@ def converter_main(dataset: str, locate: Callable[[Path], Located], doc: str, ar
                 _print_report(report, str(Path(args.out_dir) / name), masks)
             return reports
         report = convert_pairs(dataset, args.raw_dir, args.out_dir, located, **options)
-    except (FileNotFoundError, FileExistsError, ValueError) as err:
-        raise SystemExit(str(err))
+    except (FileNotFoundError, FileExistsError, ValueError, PermissionError) as err:
+        raise SystemExit(f'{dataset}: {user_message(err)}' if isinstance(err, PermissionError)
+                         else str(err))
     _print_report(report, args.out_dir, masks)
     return report

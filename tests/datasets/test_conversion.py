@@ -398,3 +398,35 @@ def test_faint_masks_and_photos_are_refused_not_emptied(tmp_path):
     write_kvasir(photos, [photo(9 + i)[..., 0] for i in range(2)])
     result = convert('kvasir', photos, tmp_path / 'out2')
     assert result.returncode != 0 and 'photograph' in result.stderr
+
+
+def test_kvasir_refuses_another_datasets_layout(tmp_path):
+    """A converted DRIVE (images/, masks/, fov/, splits/) was converted as Kvasir-SEG, its
+    field-of-view masks silently dropped."""
+    raw = tmp_path / 'DRIVE'
+    write_kvasir(raw, [blob_mask()] * 2)
+    (raw / 'fov').mkdir()
+    cv2.imwrite(str(raw / 'fov' / 'c0.png'), blob_mask())
+    result = convert('kvasir', raw, tmp_path / 'out')
+    assert result.returncode != 0 and not (tmp_path / 'out').exists()
+    assert f'{raw} holds fov, which Kvasir-SEG' in result.stderr and 'DRIVE' in result.stderr
+    (raw / 'fov' / 'c0.png').unlink()
+    (raw / 'fov').rmdir()
+    (raw / 'kavsir_bboxes.json').write_text('{}')
+    assert convert('kvasir', raw, tmp_path / 'out').returncode == 0
+
+
+def test_an_unwritable_output_is_named(tmp_path, monkeypatch):
+    raw = tmp_path / 'Kvasir-SEG'
+    write_kvasir(raw, [blob_mask()] * 2)
+    real_mkdir = Path.mkdir
+
+    def read_only(path, *args, **kwargs):
+        if 'locked' in str(path):
+            raise PermissionError(13, 'Permission denied', str(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, 'mkdir', read_only)
+    result = convert('kvasir', raw, tmp_path / 'locked' / 'out')
+    assert result.returncode != 0 and 'Traceback' not in result.stderr
+    assert f'Kvasir-SEG: permission denied for {tmp_path / "locked"}' in result.stderr
