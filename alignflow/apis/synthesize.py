@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 import torch
 from mmengine.dist import barrier, get_dist_info
@@ -38,7 +37,7 @@ from mmengine.utils import ProgressBar
 
 from alignflow.datasets.image_mask import IMG_EXTENSIONS
 from alignflow.datasets.mask_io import ColourMap, check_mask_files, read_mask
-from alignflow.masks import MaskRejected
+from alignflow.masks import MaskRejected, resize_mask
 from alignflow.models.generators.data_preprocessor import encode_mask
 from alignflow.utils.atomic_io import write_png_atomic, write_text_atomic
 from alignflow.utils.output_folder import claim_output_folder, output_folder_lock
@@ -74,12 +73,6 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _resize_nearest(mask: np.ndarray, size: Size) -> np.ndarray:
-    if mask.shape == tuple(size):
-        return mask
-    return cv2.resize(mask, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
-
-
 class MaskSource(ABC):
     """Where the masks of the pairs come from."""
 
@@ -107,7 +100,8 @@ class GeneratedMasks(MaskSource):
         model: the mask generator (eval mode).
         seed: the synthesis seed.
         sample_size: (H, W) the mask flow samples at (its training resolution); labels are
-            resized (nearest) to the image size when it differs.
+            resized to the image size when it differs (smoothly:
+            :func:`~alignflow.masks.resize_mask`).
         max_retries: redraws of one pair before synthesis stops with the rejection reasons.
         num_steps: solver steps (the model's default when None).
         describe_as: the config and checkpoint, for ``synthesis.json``.
@@ -144,7 +138,7 @@ class GeneratedMasks(MaskSource):
             retry = []
             for (i, attempt), mask_map in zip(pending, maps):
                 try:
-                    label = _resize_nearest(self.model.label(mask_map), size)
+                    label = resize_mask(self.model.label(mask_map), size)
                 except MaskRejected as rejected:
                     reasons[i].append(str(rejected))
                     if attempt >= self.max_retries:
@@ -163,10 +157,10 @@ class GeneratedMasks(MaskSource):
 
 class DatasetMasks(MaskSource):
     """Masks of an existing dataset (``folder/masks/*.png`` or ``folder/*.png``), each pair
-    picking one with its seed, resized (nearest) to the pair size, optionally flipped and (for
-    square sizes) rotated by 90 degrees at random. Every mask is read once here, with the
-    datasets' rules (:func:`~alignflow.datasets.mask_io.read_mask`), so a bad one is refused
-    before anything is painted, not only if a pair happens to draw it.
+    picking one with its seed, resized to the pair size (:func:`~alignflow.masks.resize_mask`),
+    optionally flipped and (for square sizes) rotated by 90 degrees at random. Every mask is
+    read once here, with the datasets' rules (:func:`~alignflow.datasets.mask_io.read_mask`),
+    so a bad one is refused before anything is painted, not only if a pair happens to draw it.
 
     Args:
         folder: the mask folder, or a dataset folder with ``masks/``.
@@ -214,7 +208,7 @@ class DatasetMasks(MaskSource):
             mask = read_mask(path, colors=self.colors)
             if len(self._labels) >= self.cache_size:
                 self._labels.pop(next(iter(self._labels)))
-            self._labels[key] = _resize_nearest(mask, size)
+            self._labels[key] = resize_mask(mask, size)
         return self._labels[key]
 
     def masks(self, indices: Sequence[int], size: Size,

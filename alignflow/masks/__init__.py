@@ -2,6 +2,7 @@
 from .postprocess import (Binarize, FillHoles, KeepLargestComponents, MaskPostprocessChain,
                           MaskRejected, MorphClose, MorphOpen, RejectByArea,
                           RejectByComponents, RemoveSmallComponents, SmoothBoundary)
+from .resize import resize_mask
 from .statistics import (component_count, flatten_masks, foreground_fraction, iou_matrix,
                          mean_pairwise_iou, nearest_iou)
 
@@ -9,5 +10,5 @@ __all__ = [
     'Binarize', 'FillHoles', 'KeepLargestComponents', 'MaskPostprocessChain', 'MaskRejected',
     'MorphClose', 'MorphOpen', 'RejectByArea', 'RejectByComponents', 'RemoveSmallComponents',
     'SmoothBoundary', 'component_count', 'flatten_masks', 'foreground_fraction', 'iou_matrix',
-    'mean_pairwise_iou', 'nearest_iou'
+    'mean_pairwise_iou', 'nearest_iou', 'resize_mask'
 ]
