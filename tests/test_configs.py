@@ -206,7 +206,7 @@ DECODER = [r'^velocity_net\.(output_blocks|out_norm|out_conv)\.']
 
 def test_polyp_stage2_default_is_the_appearance_preset():
     """The polyp stage-2 configs run the appearance preset (one file owns it, at the values
-    benchmarks.md measured), the previous default is kept whole as ``*_conservative.py`` (the
+    the study log measured), the previous default is kept whole as ``*_conservative.py`` (the
     strength of the plain toy configs), and each lever-study variant says which of the two it
     starts from: a new suffix must be added here."""
     preset = _strength(Config.fromfile(
