@@ -21,6 +21,7 @@ from alignflow.datasets.mask_io import parse_colour_map
 from alignflow.evaluation import AdherenceGate, load_segmentor
 from alignflow.utils import register_all_modules
 from alignflow.utils.checkpoint import check_checkpoint_file
+from alignflow.utils.cli import add_debug_argument, user_errors
 from mmengine.config import Config
 from mmengine.dist import get_dist_info
 
@@ -60,6 +61,7 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     parser.add_argument('--no-progress', action='store_true')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if (args.source_masks is None) == (args.mask_config is None):
         parser.error('give either --mask-config and --mask-ckpt (new masks) or --source-masks '
@@ -82,6 +84,12 @@ def _img_size(cfg: Config, path: str):
 
 def main(argv=None):
     args = parse_args(argv)
+    with user_errors('tools/synthesize.py', args.debug):
+        run(args)
+
+
+def run(args) -> None:
+    """Synthesize as ``args`` (see :func:`parse_args`) say."""
     if args.launcher == 'pytorch' and not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='nccl' if args.device == 'cuda' else 'gloo')
         if args.device == 'cuda':

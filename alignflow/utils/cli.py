@@ -75,4 +75,5 @@ def user_errors(tool: str, debug: bool = False) -> Iterator[None]:
             where = f'the traceback is in {_log_traceback(tool, error)}'
         except OSError:  # an unwritable log must not hide the message
             where = 'no log could be written'
-        raise SystemExit(f'{tool}: {message} ({where}; --debug shows it here)') from None
+        named = message if message.startswith(tool) else f'{tool}: {message}'
+        raise SystemExit(f'{named} ({where}; --debug shows it here)') from None

@@ -332,3 +332,26 @@ def test_colour_source_masks_with_a_colour_map(tmp_path):
     assert masks.describe()['colors'] == {'0,0,0': 0, '255,0,0': 1}
     with pytest.raises(ValueError, match='map each colour to 0 or 1'):
         DatasetMasks(str(folder), seed=0, colors={(255, 0, 0): 2})
+
+
+def test_the_tool_says_what_is_wrong_in_one_message(models, tmp_path):
+    """Colour source masks were painted as empty masks; an unwritable --out-dir raised a raw
+    PermissionError."""
+    folder = write_masks(tmp_path / 'source' / 'masks', [square((0, 0, 255), 3)] * 2)
+    common = ['--num', 2, '--source-masks', folder]
+    result = tool(*models['image'], *common, '--out-dir', tmp_path / 'out')
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert 'tools/synthesize.py: 2 of 2 --source-masks masks' in result.stderr
+    assert 'channels differ' in result.stderr and not (tmp_path / 'out').exists()
+    mapped = tool(*models['image'], *common, '--mask-colors', '0,0,0=0', '255,0,0=1',
+                  '--out-dir', tmp_path / 'out')
+    assert mapped.returncode == 0, mapped.stderr[-3000:]
+    try:
+        Path('/sys/alignflow_probe').mkdir()
+    except PermissionError:
+        locked = tool(*models['image'], *common, '--mask-colors', '0,0,0=0', '255,0,0=1',
+                      '--out-dir', '/sys/alignflow_out')
+        assert locked.returncode == 1 and 'Traceback' not in locked.stderr
+        assert 'permission denied for /sys/alignflow_out' in locked.stderr
+    else:
+        pytest.skip('/sys is writable here')

@@ -64,5 +64,13 @@ def test_an_unwritable_folder_is_named(tmp_path, monkeypatch):
         with user_errors('tools/synthesize.py'):
             raise PermissionError(13, 'Permission denied', '/data/out/images')
     message = str(exit_.value.code)
-    assert 'permission denied for /data/out/images' in message
+    assert message.startswith('tools/synthesize.py: permission denied for /data/out/images')
     assert 'choose a folder you can write to' in message
+
+
+def test_a_message_that_names_its_tool_is_not_prefixed_twice(tmp_path, monkeypatch):
+    monkeypatch.setenv('ALIGNFLOW_CACHE', str(tmp_path))
+    with pytest.raises(SystemExit) as exit_:
+        with user_errors('tools/synthesize.py'):
+            raise FileExistsError('tools/synthesize.py: another process is writing into x')
+    assert str(exit_.value.code).startswith('tools/synthesize.py: another process')
