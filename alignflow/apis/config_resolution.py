@@ -262,8 +262,11 @@ def apply_synthetic_mix(cfg: Config) -> None:
     if painted and trained and painted != trained:
         raise ValueError(
             f'{root} holds pairs of {painted[0]}x{painted[1]} px but {cfg.filename} trains at '
-            f'{trained[0]}x{trained[1]}; synthesize with a generator of that resolution or '
-            f'use a segmentation config of {painted[0]} px')
+            f'{trained[0]}x{trained[1]}, and resizing them would change what the run says it '
+            f'mixes. Paint the pairs at the segmentor\'s size: `python tools/synthesize.py '
+            f'configs/stage2/stage2_<target>_<k>shot_{trained[0]}px.py CKPT --out-dir DIR` '
+            f'(the generators come at 32, 64, 128 and 256 px), or train a segmentation config '
+            f'of {painted[0]} px (configs/segmentation/*_polyp_{painted[0]}.py)')
     synthetic = dict(type='SyntheticSegDataset', data_root=root,
                      max_pairs=mix.get('max_pairs'))
     cfg.train_dataloader.dataset = dict(
