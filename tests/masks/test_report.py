@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,18 @@ def test_masks_the_datasets_refuse_are_refused(tmp_path):
     assert str(faint / 'a.png') in str(err.value) and '[0, 100]' in str(err.value)
     assert 'm == 100' in str(err.value)
     assert read_masks(str(tmp_path / 'syn'), 'generated')[0].max() == 1
+
+
+def test_the_tool_refuses_them_in_one_message(tmp_path):
+    write_masks(tmp_path / 'syn', [(0, 0, 16)])
+    (tmp_path / 'train' / 'masks').mkdir(parents=True)
+    red = np.zeros((32, 32, 3), np.uint8)
+    red[:16, :16] = (0, 0, 255)
+    cv2.imwrite(str(tmp_path / 'train' / 'masks' / 'a.png'), red)
+    result = subprocess.run([sys.executable, 'tools/analysis/mask_report.py',
+                             str(tmp_path / 'syn'), str(tmp_path / 'train'), '--out',
+                             str(tmp_path / 'report')], cwd=REPO, capture_output=True, text=True,
+                            timeout=120, env=dict(os.environ, ALIGNFLOW_CACHE=str(tmp_path)))
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.startswith('mask_report: 1 of 1 training masks')
+    assert 'channels differ' in result.stderr and not (tmp_path / 'report').exists()

@@ -14,6 +14,7 @@ import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.masks.report import (dropped_shares, format_report, mask_report, read_masks,
                                     save_report_figure)
 from alignflow.utils.atomic_io import write_text_atomic
+from alignflow.utils.cli import add_debug_argument, user_errors
 
 
 def main(argv=None):
@@ -23,17 +24,21 @@ def main(argv=None):
     parser.add_argument('--out', required=True, help='folder for the report')
     parser.add_argument('--size', type=int, default=64, help='side masks are compared at')
     parser.add_argument('--copy-iou', type=float, default=0.9)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
+    with user_errors('mask_report', args.debug):
+        return report_masks(args)
+
+
+def report_masks(args) -> dict:
+    """The report of ``args`` (see :func:`main`), printed and written to ``--out``."""
     out = Path(args.out).resolve()
     for folder in (args.generated, args.training):
         if out == Path(folder).resolve() or Path(folder).resolve() in out.parents:
-            raise SystemExit(f'mask_report: --out {args.out} lies in {folder}, which this tool '
-                             f'only reads; write the report elsewhere')
-    try:
-        generated = read_masks(args.generated, 'generated')
-        training = read_masks(args.training, 'training')
-    except (FileNotFoundError, ValueError) as err:
-        raise SystemExit(f'mask_report: {err}')
+            raise ValueError(f'--out {args.out} lies in {folder}, which this tool only reads; '
+                             f'write the report elsewhere')
+    generated = read_masks(args.generated, 'generated')
+    training = read_masks(args.training, 'training')
     report = mask_report(generated, training, (args.size, args.size), args.copy_iou)
     report['generated'].update(dropped_shares(Path(args.generated) / 'manifest.jsonl'))
     table = format_report(report)
