@@ -25,7 +25,7 @@ from alignflow.datasets.references import list_images
 from alignflow.evaluation import (AVAILABLE_METRICS, FEATURE_SPACES, FeatureCache,
                                   build_feature_space, compute_generation_metrics,
                                   extract_features, minimum_set_size)
-from alignflow.evaluation.c2st import C2ST
+from alignflow.evaluation.c2st import C2ST, read_uint8, real_vs_generated
 from alignflow.evaluation.image_stream import image_size_summary
 from alignflow.evaluation.generation_metric import diversity_ratios, image_spread
 from alignflow.features import InceptionWeightsUnavailable
@@ -60,7 +60,12 @@ def parse_args(argv=None):
     parser.add_argument('--c2st-source', help='real images of the source domain: also report '
                         'the share of generated images that classifiers of source vs REAL '
                         'call REAL (a classifier two-sample test, not a distance)')
-    parser.add_argument('--c2st-seeds', type=int, default=3, help='classifiers (seeds)')
+    parser.add_argument('--real-vs-generated', action='store_true',
+                        help='also report how well classifiers trained to tell generated from '
+                        'real images do on images they did not train on (a classifier '
+                        'two-sample test: 0.5 = indistinguishable)')
+    parser.add_argument('--c2st-seeds', type=int, default=3, help='classifiers (seeds) of each '
+                        'classifier test')
     parser.add_argument('--diversity-networks', type=int, default=10,
                         help='also report the spread of the generated images over that of the '
                         'real ones in this many random CNNs (diversity_ratio, _std, _min), both '
@@ -198,6 +203,11 @@ def evaluate(args) -> dict:
             print('training (or loading) the C2ST classifiers')
             test = C2ST(source_paths, real_paths, own_size, seeds=range(args.c2st_seeds))
             results.update(test.report(fake_paths))
+        if args.real_vs_generated:
+            print('training the real-vs-generated classifiers')
+            results.update(real_vs_generated(read_uint8(fake_paths, own_size),
+                                             read_uint8(real_paths, own_size),
+                                             seeds=range(args.c2st_seeds)))
     except OSError as err:
         raise SystemExit(f'eval_generation: {err}')
     results.update(feature_space=args.feature_space, generated=str(Path(args.generated)),

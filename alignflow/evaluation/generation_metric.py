@@ -12,7 +12,7 @@ from alignflow.distances import spread_across_images
 from alignflow.features import high_frequency_energy
 from alignflow.features.encoders import RandomConvFeatures
 from alignflow.registry import METRICS
-from .c2st import C2ST
+from .c2st import C2ST, read_uint8, real_vs_generated
 from .feature_extraction import FeatureCache, extract_features
 from .feature_spaces import build_feature_space
 from .generation_metrics import compute_generation_metrics
@@ -40,7 +40,10 @@ class GenerationMetric(BaseMetric):
         measures: any of fid, kid, mmd, precision, recall (not named ``metrics``: mmengine
             reads a config dict with a ``metrics`` key as an Evaluator), and ``c2st``: the
             share of generated images that classifiers of real source vs these real images
-            call target (see :mod:`alignflow.evaluation.c2st`); needs ``c2st_source``.
+            call target (see :mod:`alignflow.evaluation.c2st`); needs ``c2st_source``; and
+            ``real_vs_generated``: the held-out accuracy of classifiers of generated vs these
+            real images (0.5: they cannot tell them apart), with its spread over
+            ``c2st_seeds``.
         c2st_source: real *source* images for ``c2st`` (a folder, a dataset config or a list
             of files), e.g. the stage-1 training set.
         c2st_seeds: classifier seeds (the spread over them is reported).
@@ -88,6 +91,7 @@ class GenerationMetric(BaseMetric):
         self.c2st_source = c2st_source
         self.c2st_seeds, self.c2st_steps = tuple(c2st_seeds), c2st_steps
         self._c2st: Dict[tuple, C2ST] = {}
+        self._real_uint8: Dict[tuple, torch.Tensor] = {}
         if diversity_networks < 0:
             raise ValueError(f'GenerationMetric: diversity_networks must be >= 0 (0: off), got '
                              f'{diversity_networks}')
@@ -110,7 +114,8 @@ class GenerationMetric(BaseMetric):
         hf_energy = high_frequency_energy(images).double().numpy()
         # The images themselves too for the C2ST and the diversity in other networks, as
         # uint8, so that they are gathered from every process with the other results.
-        keep = 'c2st' in self.measures or self.diversity_networks > 0
+        keep = bool({'c2st', 'real_vs_generated'} & set(self.measures)) or \
+            self.diversity_networks > 0
         kept = [s['gen_img']['data'].cpu().numpy() if keep else None for s in data_samples]
         self.results.extend(zip(features, hf_energy, kept))
 
@@ -122,7 +127,7 @@ class GenerationMetric(BaseMetric):
         print_log(f'GenerationMetric: {len(fake)} generated vs {len(paths)} real images '
                   f'at {self._size[0]}x{self._size[1]} in the {self.feature_space} space',
                   logger='current')
-        distances = [m for m in self.measures if m != 'c2st']
+        distances = [m for m in self.measures if m not in ('c2st', 'real_vs_generated')]
         metrics = compute_generation_metrics(fake, real, distances, self.feature_space,
                                              kid_subsets=self.kid_subsets)
         if 'c2st' in self.measures:
@@ -130,6 +135,12 @@ class GenerationMetric(BaseMetric):
                 self._c2st[self._size] = C2ST(_image_files(self.c2st_source), paths,
                                               self._size, self.c2st_seeds, self.c2st_steps)
             metrics.update(self._c2st[self._size].report(_kept_images(results)))
+        if 'real_vs_generated' in self.measures:
+            if self._size not in self._real_uint8:  # read once per run and size
+                self._real_uint8[self._size] = read_uint8(paths, self._size)
+            generated = torch.from_numpy(np.stack([image for *_, image in results]))
+            metrics.update(real_vs_generated(generated, self._real_uint8[self._size],
+                                             self.c2st_seeds, self.c2st_steps))
         if self.diversity_networks:
             ratios = diversity_ratios(_kept_images(results), paths, self._size,
                                       self.diversity_networks)

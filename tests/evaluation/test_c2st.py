@@ -55,3 +55,26 @@ def test_shifted_domains_are_and_real_target_images_score_as_target(toy, tmp_pat
 def test_too_few_images_are_refused():
     with pytest.raises(ValueError, match='at least 2 source and 2 target'):
         c2st_module.train_domain_classifier(torch.zeros(1, 3, 8, 8), torch.zeros(4, 3, 8, 8), 0)
+
+
+def _with_colour_blobs(images: torch.Tensor, seed: int) -> torch.Tensor:
+    """A cyan blob of 5x5 px at a random place in every (N, 3, H, W) image in [-1, 1]: the kind
+    of artifact a "which domain" classifier need not notice."""
+    generator = torch.Generator().manual_seed(seed)
+    blobbed = images.clone()
+    for image in blobbed:
+        y, x = torch.randint(0, image.shape[-1] - 5, (2, ), generator=generator).tolist()
+        image[:, y:y + 5, x:x + 5] = torch.tensor([-1.0, 1.0, 1.0])[:, None, None]
+    return blobbed
+
+
+def test_real_vs_generated_is_near_chance_for_one_distribution_and_sees_blobs(toy):
+    from alignflow.datasets.references import load_images
+    target = load_images(toy['target'], (32, 32))
+    target_again = load_images(toy['target_more'], (32, 32))
+    same = c2st_module.real_vs_generated(target_again, target, seeds=(0, 1), steps=150)
+    assert set(same) == {'real_vs_generated_accuracy', 'real_vs_generated_accuracy_std'}
+    assert 0.3 <= same['real_vs_generated_accuracy'] <= 0.7
+    blobbed = c2st_module.real_vs_generated(_with_colour_blobs(target_again, 0), target,
+                                            seeds=(0, 1), steps=150)
+    assert blobbed['real_vs_generated_accuracy'] > 0.85

@@ -304,3 +304,21 @@ def test_eval_tool_warns_of_shared_files_and_refuses_a_truncated_jpeg(tmp_path):
     result = run_tool(fake, real, '--metrics', 'mmd', '--feature-space', 'statistics')
     assert result.returncode != 0 and 'Traceback' not in result.stderr
     assert f'image {fake / "cut.jpg"} is a truncated JPEG' in result.stderr
+
+
+def test_real_vs_generated_in_the_metric_and_the_tool(tmp_path):
+    real = write_folder(tmp_path / 'real', 16, shift=60, seed=2)
+    other = write_folder(tmp_path / 'other', 16, seed=4)
+    metric = GenerationMetric(real=str(real), feature_space='statistics',
+                              measures=('kid', 'real_vs_generated'), c2st_seeds=(0, ),
+                              c2st_steps=100)
+    images = [torch.from_numpy(cv2.imread(str(p))[..., ::-1].copy()).permute(2, 0, 1)
+              for p in sorted(other.iterdir())]
+    metric.process(None, [dict(gen_img=dict(data=image)) for image in images])
+    assert metric.compute_metrics(metric.results)['real_vs_generated_accuracy'] > 0.9
+    result = run_tool(other, real, '--metrics', 'kid', '--feature-space', 'statistics',
+                      '--real-vs-generated', '--c2st-seeds', '1', '--diversity-networks', '0',
+                      '--out', tmp_path / 'metrics.json')
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads((tmp_path / 'metrics.json').read_text())
+    assert data['real_vs_generated_accuracy'] > 0.9
