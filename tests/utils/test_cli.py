@@ -74,3 +74,21 @@ def test_a_message_that_names_its_tool_is_not_prefixed_twice(tmp_path, monkeypat
         with user_errors('tools/synthesize.py'):
             raise FileExistsError('tools/synthesize.py: another process is writing into x')
     assert str(exit_.value.code).startswith('tools/synthesize.py: another process')
+
+
+def test_a_lora_typo_inside_a_model_built_from_the_registry_names_inject_lora():
+    """The argument belongs to inject_lora, called inside the model the registry builds."""
+    from mmengine.registry import Registry
+    from alignflow.models.adapters.lora import inject_lora
+    models = Registry('test models', scope='test_cli')
+
+    @models.register_module()
+    class Adapted(torch.nn.Module):
+        def __init__(self, lora):
+            super().__init__()
+            self.net = torch.nn.Linear(2, 2)
+            inject_lora(self.net, **lora)
+
+    error = raised(lambda: models.build(dict(type='Adapted', lora=dict(rnk=4, targets=[]))))
+    message = explain_unexpected_argument(error)
+    assert "inject_lora an argument 'rnk'" in message and 'did you mean rank' in message
