@@ -34,9 +34,11 @@ class SampleGridHook(Hook):
 
     The rows are what the model's ``grid_rows`` gives for the first ``num_samples`` items of
     the validation set (the training set when there is none): mask | generated image | real
-    image for the image flow, generated | post-processed | real masks for the mask flow.
+    image for the image flow, generated | post-processed | real masks for the mask flow, and
+    mask | stage 1 | aligned | real source image | references for stage 2 (stage 1 and the
+    aligned generator from the same noise).
     Noise is seeded per file, so grids of successive iterations are comparable. When an
-    ``EMAHook`` is registered, the averaged weights paint; for a stage-2 model, its generator.
+    ``EMAHook`` is registered, the averaged weights paint.
     The grid goes to every visualizer backend: a PNG under the work dir
     (``vis_data/vis_image/samples_<iter>.png``) and TensorBoard.
 
@@ -70,15 +72,16 @@ class SampleGridHook(Hook):
             self.write_grid(runner)
 
     def _painter(self, runner):
-        """The generator to sample from: EMA weights when averaged, the aligned generator of a
-        stage-2 model."""
+        """The model to sample from: EMA weights when averaged; a stage-2 model paints its
+        own grid (stage 1 and the aligned generator on the same noise, beside the references),
+        a model without one its generator's."""
         model = None
         for hook in runner.hooks:
             if isinstance(hook, EMAHook):
                 model = hook.ema_model.module
         if model is None:
             model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        return getattr(model, 'generator', model)
+        return model if hasattr(model, 'grid_rows') else model.generator
 
     @torch.no_grad()
     def write_grid(self, runner) -> None:

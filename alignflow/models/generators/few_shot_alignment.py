@@ -2,12 +2,13 @@
 import copy
 import random
 import re
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
+import torch.nn.functional as F
 from torch import nn
 
 from alignflow.datasets.references import load_images
@@ -16,6 +17,7 @@ from alignflow.models.adapters import inject_lora, merge_lora, train_only
 from alignflow.registry import LOSSES, MODELS, REWARDS
 from alignflow.rewards import Stage1Painter
 from alignflow.utils.checkpoint import load_checkpoint_weights
+from .flow_model import to_uint8
 
 # The plain stage-2 objective's regularisers (the reward comes on top).
 DEFAULT_LOSSES = (dict(type='FlowMatchingLoss', loss_weight=0.5),
@@ -174,7 +176,10 @@ class FewShotAlignment(BaseModel):
             raise ValueError('FewShotAlignment needs reference images; name them with the '
                              'top-level reference_split of the config')
         size = (reference_size, ) * 2 if isinstance(reference_size, int) else reference_size
-        self.reward.set_references(load_images(reference_images, tuple(size)))
+        references = load_images(reference_images, tuple(size))
+        self.reward.set_references(references)
+        # Kept for the sample grids only (not saved: the config names the files).
+        self.register_buffer('references', references, persistent=False)
         self.register_state_dict_post_hook(_drop_rebuilt_keys)
         self.register_load_state_dict_post_hook(_ignore_missing_rebuilt_keys)
 
@@ -199,6 +204,27 @@ class FewShotAlignment(BaseModel):
         return generator.solver.sample(
             lambda x, t: generator.velocity(x, t, mask, velocity_net=self.anchor), noise,
             num_steps=self.num_steps)
+
+    @torch.no_grad()
+    def grid_rows(self, data: dict, num_steps: Optional[int] = None,
+                  guidance_scale: Optional[float] = None) -> List[torch.Tensor]:
+        """Rows of a stage-2 sample grid for a preprocessed batch of N source pairs, each
+        (N, 3, H, W) uint8: mask | stage 1 | aligned | real source image | references (repeated
+        to N). Stage 1 (the frozen anchor) and the aligned generator paint the same masks from
+        the same noise (seeded per file), so each column shows what the alignment changed."""
+        generator = self.generator
+        mask_row, aligned, *source = generator.grid_rows(data, num_steps, guidance_scale)
+        mask = data['inputs']['mask']
+        noise = generator.seeded_noise(data['data_samples'],
+                                       (generator.img_channels, *mask.shape[-2:]),
+                                       mask.device).to(mask.dtype)
+        stage1 = generator.solver.sample(
+            lambda x, t: generator.velocity(x, t, mask, guidance_scale, velocity_net=self.anchor),
+            noise, num_steps=num_steps)
+        count = mask.shape[0]
+        picks = torch.arange(count, device=self.references.device) % len(self.references)
+        references = F.interpolate(self.references[picks], size=mask.shape[-2:], mode='area')
+        return [mask_row, to_uint8(stage1), aligned, *source, to_uint8(references)]
 
     def alignment_losses(self, inputs: dict) -> Dict[str, torch.Tensor]:
         """All loss terms for one batch of preprocessed source pairs: ``inputs['img']``

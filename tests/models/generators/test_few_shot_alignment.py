@@ -462,3 +462,21 @@ def test_export_tool_refuses_a_missing_checkpoint_and_writes_a_generator(
         export_generator(dict(type='FewShotAlignment', generator=GENERATOR),
                          tmp_path / 'iter_1.pth', tmp_path / 'iter_1.pth', overwrite=True)
     assert (tmp_path / 'iter_1.pth').read_bytes() == before
+
+
+def test_the_grid_paints_stage1_and_aligned_on_the_same_noise(stage1_checkpoint, target_folder):
+    from mmseg.structures import SegDataSample
+    model = build(stage1_checkpoint, target_folder).eval()
+    samples = [SegDataSample(metainfo=dict(img_path=f'{i}.png')) for i in range(5)]
+    data = dict(inputs=source_batch(num=5), data_samples=samples)
+    rows = model.grid_rows(data)
+    assert [r.shape for r in rows] == [(5, 3, 16, 16)] * 5 and rows[1].dtype == torch.uint8
+    assert torch.equal(rows[1], rows[2])  # not trained yet: stage 1 and aligned agree
+    with torch.no_grad():
+        for p in model.generator.velocity_net.out_conv.parameters():
+            p.add_(0.5)
+    moved = model.grid_rows(data)
+    assert torch.equal(moved[1], rows[1]) and not torch.equal(moved[2], rows[2])
+    references = model.references[torch.arange(5) % 3]  # k = 3, repeated to 5 columns
+    assert torch.equal(moved[4], ((references.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8))
+    assert 'references' not in model.state_dict()
