@@ -5,7 +5,7 @@
 Writes a toy source and target domain into the work dir, then runs the protocol
 configs/benchmark/demo.py on them (the code tools/benchmark.py runs): stage 1, stage 2 on 5
 target references, the mask generator, synthesis on source and on generated masks, and a small
-segmentor trained on real pairs only, + stage-1 synthesis and + aligned synthesis, three seeds
+segmentor trained on real pairs only, + stage-1 synthesis and + aligned synthesis, two seeds
 each. Every step is cached in the work dir (an interrupted demo continues; a finished one
 recomputes nothing), and the report lands in <work dir>/report/report.html and report.md.
 ``--quick`` runs configs/benchmark/demo_quick.py, a smoke run of a minute or two.

@@ -22,8 +22,8 @@ from .report_page import write_report
 
 # Seconds per unit of each step kind in configs/benchmark/demo.py on 2 AMD EPYC cores
 # (docs/notes/demo_timing.md): the whole run's ETA before a step of the kind has run.
-DEMO_SECONDS_PER_UNIT = dict(stage1=0.2, mask_generator=0.2, align=1.5, synthetic=0.02,
-                             distances=10.0, segment=0.1)
+DEMO_SECONDS_PER_UNIT = dict(stage1=0.23, mask_generator=0.22, align=1.3, synthetic=0.15,
+                             distances=1.5, segment=0.06)
 TOY_DEFAULTS = dict(img_size=32, num_source=200, num_target=96)
 
 

@@ -83,7 +83,7 @@ def test_quick_demo_end_to_end_then_nothing_recomputed(quick_demo):
 def test_the_full_demo_is_an_ordinary_protocol(tmp_path):
     """configs/benchmark/demo.py, pointed at the toy folders it writes, passes the protocol's
     checks and plans stage 1, the mask generator, one stage-2 draw, three synthetic sets and
-    their distances, and four arms of three seeds (nothing trained here)."""
+    their distances, and four arms of two seeds (nothing trained here)."""
     protocol, work_dir = demo_protocol(str(REPO / 'configs/benchmark/demo.py'),
                                        str(tmp_path / 'demo'))
     assert Path(protocol.source.data_root).parent == tmp_path / 'demo' / 'data'
@@ -91,5 +91,5 @@ def test_the_full_demo_is_an_ordinary_protocol(tmp_path):
     steps = Protocol(protocol, work_dir, log=lambda line: None)
     kinds = [key[0] for wave in steps.waves() for key in wave]
     assert {k: kinds.count(k) for k in set(kinds)} == dict(
-        stage1=1, mask_generator=1, align=1, synthetic=3, distances=3, segment=12)
+        stage1=1, mask_generator=1, align=1, synthetic=3, distances=3, segment=8)
     assert steps.step_units(('align', 'toy_target', 0)) == protocol._align_iters
