@@ -70,7 +70,7 @@ def check_page(page: str, out_dir: str, widths: Sequence[int] = (1280, 600),
     binary = chromium or find_chromium()
     if binary is None:
         raise FileNotFoundError('no Chromium on the PATH: apt-get install chromium')
-    page, out = Path(page).resolve(), Path(out_dir)
+    page, out = Path(page).resolve(), Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     probed = out / 'probed.html'
     probed.write_text(page.read_text().replace('</body>', PROBE + '</body>'))

@@ -274,11 +274,12 @@ class ProtocolReport:
         distance = first_key(lines, 'kd_', 'kid', 'mmd')
         c2st = first_key(lines, 'c2st_target_share')
         c2st_series = series(lines, c2st) if c2st else ([], [])
-        panels = [('reward (MMD to the references, lower is closer)',
+        name = distance.split('/')[-1] if distance else 'distance'
+        panels = [('reward (MMD to the references)',
                    {'loss_reward': series(lines, reward)} if reward else {}),
-                  (f'{distance} to held-out target images' if distance else 'distance',
-                   {distance: series(lines, distance)} if distance else {}),
-                  ('C2ST share called target (%)',
+                  (f'{name} to held-out target',
+                   {name: series(lines, distance)} if distance else {}),
+                  ('C2ST share (%)',
                    {'c2st': (c2st_series[0], [100 * v for v in c2st_series[1]])}
                    if c2st else {})]
         png = plot_png(panels, f'Stage 2 on {target.name}, draw {draw} (iteration 0: stage 1)')
@@ -299,8 +300,7 @@ class ProtocolReport:
                 scale = 100.0 if key.startswith('lesion/') else 1.0
                 curves[f'{run.arm_dir} s{run.seed}'] = (x, [scale * v for v in y])
             panels.append((label, curves))
-        png = plot_png(panels, f'{segmentor} on {target.name}: validation on the held-out '
-                               'target images during training')
+        png = plot_png(panels, f'{segmentor} on the held-out {target.name} images')
         return png and Figure(f'{target.name}_{segmentor}_validation',
                               'The segmentors\' validation curves on the held-out target '
                               'images (the test images; no checkpoint is chosen by them)',
@@ -435,6 +435,7 @@ figcaption { font-size: 0.9em; color: #444; margin-bottom: 0.3em; }
 table { border-collapse: collapse; font-size: 0.85em; display: block; overflow-x: auto;
         max-width: 100%; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; }
+td { white-space: nowrap; }
 th { background: #f3f3f3; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; white-space: pre-wrap;
       word-break: break-all; font-size: 0.8em; }
