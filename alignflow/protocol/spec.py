@@ -49,7 +49,7 @@ BLOCK_KEYS = {
     'segmentors': ('name', 'config', 'cfg_options'),
     'synthesis': ('synthetic_ratio', 'seed', 'batch_size', 'num_steps', 'augment',
                   'guidance_scale', 'device'),
-    'distances': ('feature_space', 'weights', 'c2st_seeds', 'c2st_steps'),
+    'distances': ('feature_space', 'weights', 'c2st_seeds', 'c2st_steps', 'real_vs_generated'),
 }
 
 

@@ -32,7 +32,7 @@ from alignflow.apis.synthesize import (DatasetMasks, GeneratedMasks, SynthesisSe
 from alignflow.datasets.references import build_reference_split, list_images, load_images
 from alignflow.evaluation import (FeatureCache, build_feature_space, compute_generation_metrics,
                                   extract_features)
-from alignflow.evaluation.c2st import C2ST
+from alignflow.evaluation.c2st import C2ST, read_uint8, real_vs_generated
 from alignflow.registry import DATASETS
 from alignflow.utils.atomic_io import write_text_atomic
 from alignflow.utils.checkpoint import read_checkpoint
@@ -412,8 +412,9 @@ class Protocol:
         return None
 
     def distances(self, synthetic: Path, target: Config, key: tuple) -> Dict[str, float]:
-        """KID/MMD (``distances.feature_space``, random-CNN by default) and the C2ST share of
-        a synthetic set against the target's held-out images, cached in
+        """KID/MMD (``distances.feature_space``, random-CNN by default), the C2ST share of
+        a synthetic set (which domain) and, with ``distances.real_vs_generated=True``, the
+        real-vs-generated accuracy, against the target's held-out images, cached in
         ``distances_<target>.json`` (recomputed when the set or ``distances`` changed).
         ``key``: the step's key in :meth:`waves` (``('distances', *synthetic key, target)``),
         for progress."""
@@ -441,6 +442,10 @@ class Protocol:
         test = C2ST(source, real, size, seeds=range(spec.get('c2st_seeds', 3)),
                     steps=spec.get('c2st_steps', 300))
         results.update(test.report(load_images(fake, size, 'synthetic images')))
+        if spec.get('real_vs_generated', False):
+            results.update(real_vs_generated(read_uint8(fake, size), read_uint8(real, size),
+                                             range(spec.get('c2st_seeds', 3)),
+                                             spec.get('c2st_steps', 300)))
         results = {k: float(v) for k, v in results.items() if isinstance(v, (int, float))}
         if self.rank == 0:
             write_text_atomic(json.dumps(dict(fingerprint=self._distances_fingerprint(

@@ -29,4 +29,4 @@ seeds = [0, 1, 2]
 pair_draws_with_seeds = True
 # One synthetic pair per real source pair, source masks with random flips and rotations.
 synthesis = dict(synthetic_ratio=1.0, seed=0, batch_size=50, num_steps=None, augment=True)
-distances = dict(feature_space='randomconv', c2st_seeds=3)
+distances = dict(feature_space='randomconv', c2st_seeds=3, real_vs_generated=True)

@@ -17,4 +17,4 @@ segmentors = [dict(name='unet', config='configs/segmentation/unet_polyp_32.py',
 seeds = [0, 1]
 pair_draws_with_seeds = True
 synthesis = dict(synthetic_ratio=1.0, seed=0, batch_size=32, num_steps=None, augment=True)
-distances = dict(feature_space='randomconv', c2st_seeds=3)
+distances = dict(feature_space='randomconv', c2st_seeds=3, real_vs_generated=True)

@@ -108,6 +108,8 @@ def test_every_arm_end_to_end_then_resume_then_reuse_only_what_matches(
     for record in records:
         assert 0 <= record['mDice'] <= 100 and 0 <= record['lesion/dice_per_image'] <= 1
         assert ('synthesis/kd_randomconv' in record) == (record['arm'] != 'real')
+        if record['arm'] != 'real':  # real or generated? (toy.py measures it)
+            assert 0 <= record['synthesis/real_vs_generated_accuracy'] <= 1
     synthetic = tmp_path / 'toy_target/synthetic/aligned_generated_masks_k3_draw0'
     provenance = json.loads((synthetic / 'synthesis.json').read_text())
     assert provenance['mask_source']['kind'] == 'generated'
