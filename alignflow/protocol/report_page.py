@@ -255,6 +255,8 @@ class ProtocolReport:
                          [read_rgb(generated / 'images' / f'{s}.png') for s in stems]))
         items = [Figure(f'{target.name}_grid{i}', caption, encode_png(strip(images)))
                  for i, (caption, images) in enumerate(rows)]
+        if draw is not None:
+            items += self._alignment_grids(target, draw, size)
         masks = last_sample_grid(self.work_dir / 'mask_generator')
         if masks is not None:
             items.append(Figure(
@@ -263,6 +265,24 @@ class ProtocolReport:
                 'morphology, fill holes, drop specks, bound area and components; an empty '
                 'mask is one the chain rejects), and real source masks',
                 encode_png(strip([read_rgb(masks)], scale=2))))
+        return items
+
+    def _alignment_grids(self, target: Config, draw: int, size: int) -> List[Figure]:
+        """The alignment run's first and last sample grids (``SampleGridHook``): the look as
+        it moves."""
+        grids = sorted(self.steps._align_dir(target, draw).glob(
+            '*/vis_data/vis_image/samples_*.png'), key=lambda p: int(p.stem.rsplit('_', 1)[1]))
+        items = []
+        for path in dict.fromkeys([grids[0], grids[-1]] if grids else []):
+            image = read_rgb(path)
+            rows = (image.shape[0] - 2) // (size + 2)
+            what = ('masks, stage 1, the aligned model on the same masks and noise, real '
+                    'source images, the references' if rows == 5 else
+                    'masks, the aligned model, real source images')
+            iteration = path.stem.rsplit('_', 1)[1]
+            items.append(Figure(f'{target.name}_alignment_grid_{iteration}',
+                                f'Stage 2\'s own sample grid after {iteration} iterations '
+                                f'(rows: {what})', encode_png(strip([image], scale=2))))
         return items
 
     def alignment_plot(self, target: Config) -> Optional[Figure]:
