@@ -9,7 +9,8 @@ import numpy as np
 TABLE_METRICS = (('mDice', 'mDice'), ('mIoU', 'mIoU'),
                  ('lesion/dice_per_image', 'lesion Dice (per image)'),
                  ('lesion/iou_per_image', 'lesion IoU (per image)'))
-SYNTHESIS_METRICS = (('kid', 'kd_'), ('mmd', 'mmd'), ('c2st_target_share', 'c2st_target_share'))
+SYNTHESIS_METRICS = (('kid', 'kd_'), ('mmd', 'mmd'), ('c2st_target_share', 'c2st_target_share'),
+                     ('real_vs_generated_accuracy', 'real_vs_generated_accuracy'))
 
 
 def results_csv(records: Sequence[dict]) -> str:
@@ -46,7 +47,8 @@ def _synthesis_value(record: dict, inception_name: str, prefix: str) -> Optional
 
 SUMMARY_COLUMNS = ('target', 'segmentor', 'arm', 'runs',
                    *(name for _, name in TABLE_METRICS),
-                   'KID of the synthesis', 'MMD', 'C2ST share (%)')
+                   'KID of the synthesis', 'MMD', 'which domain: called target (%)',
+                   'real vs generated: accuracy (%)')
 
 
 def summary_rows(records: Sequence[dict]) -> List[List[str]]:
@@ -67,7 +69,8 @@ def summary_rows(records: Sequence[dict]) -> List[List[str]]:
             cells.append(_mean_std([r.get(key) for r in runs], scale))
         for inception_name, prefix in SYNTHESIS_METRICS:
             values = [_synthesis_value(r, inception_name, prefix) for r in runs]
-            cells.append(_mean_std(values, 100.0, 1) if prefix.startswith('c2st') else
+            in_percent = prefix.startswith(('c2st', 'real_vs_generated'))
+            cells.append(_mean_std(values, 100.0, 1) if in_percent else
                          _mean_std(values, 1.0, 4))
         rows.append(cells)
     return rows

@@ -44,9 +44,14 @@ COLUMN_MEANING = {
                             '(random-CNN features unless the protocol names another space; '
                             'lower is closer)',
     'MMD': 'MMD of the same features (lower is closer)',
-    'C2ST share (%)': 'C2ST share: the share of synthetic images that a classifier trained '
-                      'on real source against real target images calls target (real target '
-                      'images score near 100)',
+    'which domain: called target (%)': 'which domain: the share of synthetic images that '
+                                       'classifiers trained on real source against real '
+                                       'target images call target (real target images score '
+                                       'near 100; colour statistics alone can earn it)',
+    'real vs generated: accuracy (%)': 'real vs generated: the held-out accuracy of '
+                                       'classifiers trained to tell the synthetic images from '
+                                       'the held-out target images (50: indistinguishable; '
+                                       'artifacts raise it)',
 }
 
 
@@ -299,13 +304,13 @@ class ProtocolReport:
                    {'loss_reward': series(lines, reward)} if reward else {}),
                   (f'{name} to held-out target',
                    {name: series(lines, distance)} if distance else {}),
-                  ('C2ST share (%)',
+                  ('which domain: called target (%)',
                    {'c2st': (c2st_series[0], [100 * v for v in c2st_series[1]])}
                    if c2st else {})]
         png = plot_png(panels, f'Stage 2 on {target.name}, draw {draw} (iteration 0: stage 1)')
         return png and Figure(f'{target.name}_alignment', 'The alignment run: the reward it '
                               'lowers on each batch, and on the held-out target images the '
-                              'distance and the C2ST share at each validation', png)
+                              'distance and the share called target at each validation', png)
 
     def segmentor_plot(self, target: Config, segmentor: str) -> Optional[Figure]:
         runs = [r for r in seg_runs(self.protocol)

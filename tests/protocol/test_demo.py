@@ -51,7 +51,7 @@ def test_quick_demo_end_to_end_then_nothing_recomputed(quick_demo):
         mdice, spread = parse_cell(row[header.index('mDice')])
         assert 0 <= mdice <= 100 and spread is not None
         assert parse_cell(row[header.index('lesion Dice (per image)')]) is not None
-        c2st = parse_cell(row[header.index('C2ST share (%)')])
+        c2st = parse_cell(row[header.index('which domain: called target (%)')])
         assert (c2st is None) == (row[2] == 'real')
 
     page = (report / 'report.html').read_text()
