@@ -14,6 +14,7 @@ import os.path as osp
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.apis import export_generator, load_config
 from alignflow.utils import register_all_modules
+from alignflow.utils.cli import add_debug_argument, user_errors
 from mmengine.config import DictAction
 
 
@@ -24,15 +25,14 @@ def main(argv=None):
     parser.add_argument('out', help='generator checkpoint to write')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--overwrite', action='store_true', help='replace an existing OUT')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'export_generator: checkpoint {args.checkpoint} does not exist')
-    register_all_modules()
-    cfg = load_config(args.config, cfg_options=args.cfg_options)
-    try:
+    with user_errors('export_generator', args.debug):
+        if not osp.isfile(args.checkpoint):
+            raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
+        register_all_modules()
+        cfg = load_config(args.config, cfg_options=args.cfg_options)
         export_generator(cfg.model.to_dict(), args.checkpoint, args.out, args.overwrite)
-    except FileExistsError as err:
-        raise SystemExit(f'export_generator: {err}')
     print(f'wrote {args.out}')
 
 

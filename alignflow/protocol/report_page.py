@@ -24,7 +24,9 @@ import cv2
 import numpy as np
 from mmengine.config import Config
 
+from alignflow.datasets.mask_io import read_mask
 from alignflow.datasets.references import list_images
+from alignflow.masks import resize_mask
 from alignflow.utils.atomic_io import write_text_atomic
 from .report import SUMMARY_COLUMNS, summary_rows
 from .spec import seg_runs
@@ -88,12 +90,10 @@ def read_rgb(path: Path, size: Optional[int] = None) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def read_mask(path: Path, size: int) -> np.ndarray:
-    mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if mask is None:
-        raise FileNotFoundError(f'report: cannot read mask {path}')
-    mask = cv2.resize(mask, (size, size), interpolation=cv2.INTER_NEAREST)
-    return np.repeat(((mask > 0) * 255).astype(np.uint8)[..., None], 3, axis=2)
+def mask_tile(path: Path, size: int) -> np.ndarray:
+    """A binary mask (read with the datasets' rules) as a (size, size, 3) white-on-black tile."""
+    label = resize_mask(read_mask(path), (size, size))
+    return np.repeat((label * 255).astype(np.uint8)[..., None], 3, axis=2)
 
 
 def strip(images: Sequence[np.ndarray], scale: int = 3, gap: int = 2) -> np.ndarray:
@@ -243,7 +243,7 @@ class ProtocolReport:
         if stage1 is not None:
             stems = [p.stem for p in sorted((stage1 / 'images').glob('*.png'))[:n]]
             rows.append(('Source masks the synthesis paints (random flips and turns)',
-                         [read_mask(stage1 / 'masks' / f'{s}.png', size) for s in stems]))
+                         [mask_tile(stage1 / 'masks' / f'{s}.png', size) for s in stems]))
             rows.append(('Stage-1 synthesis (the source look)',
                          [read_rgb(stage1 / 'images' / f'{s}.png') for s in stems]))
             if aligned is not None:
@@ -255,7 +255,7 @@ class ProtocolReport:
         if generated is not None:
             stems = [p.stem for p in sorted((generated / 'images').glob('*.png'))[:n]]
             rows.append(('Generated masks (mask generator, post-processed)',
-                         [read_mask(generated / 'masks' / f'{s}.png', size) for s in stems]))
+                         [mask_tile(generated / 'masks' / f'{s}.png', size) for s in stems]))
             rows.append(('Aligned synthesis on the generated masks',
                          [read_rgb(generated / 'images' / f'{s}.png') for s in stems]))
         items = [Figure(f'{target.name}_grid{i}', caption, encode_png(strip(images)))

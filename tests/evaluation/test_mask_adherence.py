@@ -157,3 +157,15 @@ def test_look_matched_change_rates_each_model_against_the_real_pairs_of_its_look
     assert look_matched_change(0.55, 0.5, 0.35, 0.35) == pytest.approx(1 / 1.1 - 1)
     with pytest.raises(ValueError, match='real_target=0.0 must be > 0'):
         look_matched_change(0.55, 0.5, 0.3, 0.0)
+
+
+def test_the_tool_says_a_missing_folder_in_one_message(tmp_path):
+    import subprocess
+    import sys
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, 'tools/analysis/mask_adherence.py',
+         'configs/segmentation/unet_polyp_32.py', str(tmp_path / 'seg.pth'),
+         f'stage1={tmp_path / "absent"}'], cwd=repo, capture_output=True, text=True)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.startswith('mask_adherence: ') or '\nmask_adherence: ' in result.stderr

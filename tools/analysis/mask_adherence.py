@@ -14,6 +14,7 @@ import argparse
 
 import alignflow  # noqa: F401  (before mmseg: installs the mmcv-lite fallback)
 from alignflow.evaluation.adherence_report import adherence_table, score_folders
+from alignflow.utils.cli import add_debug_argument, user_errors
 from mmengine.config import DictAction
 
 
@@ -26,12 +27,11 @@ def main(argv=None):
     parser.add_argument('--out', help='also write the scores to this JSON file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override segmentor config settings')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
-    try:
+    with user_errors('mask_adherence', args.debug):
         scores = score_folders(args.config, args.checkpoint, args.folders, args.cfg_options,
                                args.out)
-    except (ValueError, FileNotFoundError, FileExistsError) as err:
-        raise SystemExit(f'mask_adherence: {err}')
     print(adherence_table(scores))
 
 
