@@ -1,0 +1,3 @@
+from .dilated_conv_net import DilatedConvVelocityNet
+
+__all__ = ['DilatedConvVelocityNet']
