@@ -179,8 +179,9 @@ def build_reference_split(folder: Union[PathLike, dict], k: Union[int, str] = 'a
     Example:
         >>> import tempfile, cv2, numpy as np
         >>> folder = tempfile.mkdtemp()
-        >>> for i in range(6):
-        ...     _ = cv2.imwrite(f'{folder}/{i}.png', np.zeros((4, 4, 3), np.uint8))
+        >>> for i in range(6):  # colour images: a two-valued one would read as a mask
+        ...     image = np.random.default_rng(i).integers(0, 255, (4, 4, 3), np.uint8)
+        ...     _ = cv2.imwrite(f'{folder}/{i}.png', image)
         >>> split = build_reference_split(folder, k=2, seed=0, num_heldout=3)
         >>> len(split.references), len(split.heldout)
         (2, 3)
