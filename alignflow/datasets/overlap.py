@@ -8,6 +8,7 @@ found; a resized or re-compressed copy is not).
 """
 import hashlib
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -34,8 +35,16 @@ def _header_size(path: Path) -> Tuple[int, int]:
 
 
 def pixel_digest(path: PathLike) -> str:
-    """SHA-1 of an image's decoded pixels and shape ('' when it cannot be read)."""
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    """SHA-1 of an image's decoded pixels and shape ('' when it cannot be read); cached per
+    file version, so the references and the held-out images of one split share the decodes
+    of the source images they are compared with."""
+    stat = Path(path).stat()
+    return _digest(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8192)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if image is None:
         return ''
     return hashlib.sha1(repr(image.shape).encode() + image.tobytes()).hexdigest()
