@@ -98,5 +98,6 @@ def main(argv=None):
               f"{row['real_matched_sem']:.4f} | {row['stage1_matched']:.4f} | "
               f"{100 * error:+.0f}% | {row['real']:.4f} / {row['stage1']:.4f} |", flush=True)
 
+
 if __name__ == '__main__':
     main()

@@ -27,8 +27,8 @@ def _knn_sq_radii(features: Tensor, k: int, batch_size: int) -> Tensor:
             row_ids = torch.arange(start, start + rows.shape[0], device=sq.device)
             col_ids = torch.arange(col, col + sq.shape[1], device=sq.device)
             sq = sq.masked_fill(row_ids[:, None] == col_ids[None, :], float('inf'))
-            best = torch.cat([best, sq], dim=1).topk(min(k, best.shape[1] + sq.shape[1]),
-                                                    dim=1, largest=False).values
+            candidates = torch.cat([best, sq], dim=1)
+            best = candidates.topk(min(k, candidates.shape[1]), dim=1, largest=False).values
         radii.append(best[:, k - 1])
     return torch.cat(radii)
 

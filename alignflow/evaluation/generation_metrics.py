@@ -64,8 +64,8 @@ def compute_generation_metrics(fake: np.ndarray, real: np.ndarray, metrics: Sequ
         results[names['kid'] + '_std'] = float(std)
         results[names['kid'] + '_subset_size'] = min(kid_subset_size, len(fake), len(real))
     if 'mmd' in metrics:
-        results[names['mmd']] = float(mmd2(fake_t, real_t, unbiased=min(len(fake),
-                                                                       len(real)) >= 2))
+        unbiased = min(len(fake), len(real)) >= 2
+        results[names['mmd']] = float(mmd2(fake_t, real_t, unbiased=unbiased))
     if 'precision' in metrics or 'recall' in metrics:
         precision, recall = precision_recall(real_t, fake_t, k=pr_k)
         if 'precision' in metrics:

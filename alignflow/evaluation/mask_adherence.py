@@ -60,8 +60,8 @@ def score_segmentor(model: torch.nn.Module, dataloader: Iterable,
         raise ValueError('the dataloader yielded no images to score')
     dice_t = torch.tensor(dice)
     return dict(images=len(dice), dice=float(dice_t.mean()), iou=sum(iou) / len(iou),
-                dice_std=float(dice_t.std(unbiased=False)), found=float((dice_t >= 0.5).float()
-                                                                     .mean()))
+                dice_std=float(dice_t.std(unbiased=False)),
+                found=float((dice_t >= 0.5).float().mean()))
 
 
 def load_segmentor(config: str, checkpoint: str, source: str,

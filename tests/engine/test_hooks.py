@@ -64,7 +64,6 @@ def test_write_generated_pairs_hook_writes_dataset_layout(tmp_path):
     assert sorted(p.name for p in tmp_path.rglob('*') if p.is_file()) == ['case7.png', 'case7.png']
 
 
-
 _HUBS = itertools.count()
 
 

@@ -28,7 +28,7 @@ def test_one_distribution_is_not_separable(toy, tmp_path):
 
 
 def test_shifted_domains_are_and_real_target_images_score_as_target(toy, tmp_path,
-                                                                     monkeypatch):
+                                                                    monkeypatch):
     from alignflow.datasets.references import load_images
     test = C2ST(toy['source'], toy['target'], (32, 32), seeds=(0, 1), steps=150,
                 cache_dir=tmp_path)

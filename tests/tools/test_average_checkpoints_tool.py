@@ -33,7 +33,7 @@ def test_the_tool_writes_the_mean_that_loads_into_the_model(tmp_path):
     first, second = (torch.load(p, weights_only=False)['state_dict'] for p in paths)
     assert torch.allclose(model.weight, (first['weight'] + second['weight']) / 2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_0.pth', 'iter_1.pth',
-                                                           'mean.pth']  # no temporary left
+                                                          'mean.pth']  # no temporary left
 
 
 def test_the_average_never_goes_over_an_input_or_an_existing_file(tmp_path):

@@ -1,6 +1,6 @@
 """The retinal path: stage1_retina_64px.py and stage2_drive_{1,5,10,full}shot_64px.py load,
-split DRIVE's 40 images sensibly, and train end to end (tools/train.py subprocesses) on a small synthetic
-fundus-like folder written here."""
+split DRIVE's 40 images sensibly, and train end to end (tools/train.py subprocesses) on a small
+synthetic fundus-like folder written here."""
 import json
 import subprocess
 import sys
