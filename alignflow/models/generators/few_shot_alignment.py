@@ -61,13 +61,15 @@ class FewShotAlignment(BaseModel):
     of source pairs (masks m, images x1):
 
     1. sample images from noise for the masks m, keeping gradients through the last
-       ``grad_last_k`` solver steps (random in [1, grad_last_k] when ``randomize_k``), each
-       step recomputed in backward (gradient checkpointing), so memory does not grow with K;
+       ``grad_last_k`` solver steps (random in [1, grad_last_k] when ``randomize_k``); with
+       ``checkpoint_kept_steps`` each kept step is recomputed in backward (gradient
+       checkpointing), so memory does not grow with K, at the cost of one more forward each;
     2. the reward (registry REWARDS): ``loss_reward``, the distance between their features and
        the reference bank, and its guards' terms (``loss_hf``, ``loss_diversity``); a guard
        keyed to stage 1 gets stage 1's images for the same masks before the batch is sampled
        (:meth:`~alignflow.rewards.DistributionReward.prepare`);
-    3. each loss part (registry LOSSES, :mod:`alignflow.losses`) on the same batch, e.g.
+    3. each loss part (registry LOSSES, :mod:`alignflow.losses`) on the same batch (at the
+       first ``anchor_pairs`` pairs of it when set), e.g.
        ``FlowMatchingLoss`` (``loss_fm``), ``Stage1AnchorLoss`` (``loss_anchor``, against a
        frozen copy of the stage-1 velocity field) and ``MaskEffectAnchorLoss``
        (``loss_mask_anchor``); parts that evaluate the velocity at the same points share it.
@@ -118,6 +120,11 @@ class FewShotAlignment(BaseModel):
         stage1_config: the stage-1 config, named in errors.
         num_steps: solver steps while aligning (the generator's default when None).
         grad_last_k: steps that keep gradients; randomize_k draws it from [1, grad_last_k].
+        checkpoint_kept_steps: recompute each kept step in backward instead of storing its
+            activations: the same values and gradients, memory flat in K, and about a fifth
+            more time an iteration. Turn it off where memory allows (small images, K = 1).
+        anchor_pairs: the loss parts evaluate their velocity fields at this many pairs of
+            the batch (a random subset, since the loaders shuffle); None: all of them.
         trainable: 'all', or regular expressions of parameter names to fine-tune (the rest is
             frozen), e.g. ``[r'velocity_net\\.(output_blocks|out_)']`` for the decoder half.
         lora: ``dict(targets=[regex, ...], rank=4, alpha=4.0)``: fine-tune low-rank updates
@@ -139,6 +146,8 @@ class FewShotAlignment(BaseModel):
                  num_steps: Optional[int] = None,
                  grad_last_k: int = 5,
                  randomize_k: bool = False,
+                 checkpoint_kept_steps: bool = True,
+                 anchor_pairs: Optional[int] = None,
                  trainable: Union[str, Sequence[str]] = 'all',
                  lora: Optional[dict] = None,
                  max_nonfinite: int = 5,
@@ -170,6 +179,11 @@ class FewShotAlignment(BaseModel):
             raise ValueError(f'grad_last_k must be in [1, {self.num_steps}], got {grad_last_k}')
         self.grad_last_k = grad_last_k
         self.randomize_k = randomize_k
+        self.checkpoint_kept_steps = checkpoint_kept_steps
+        if anchor_pairs is not None and anchor_pairs < 1:
+            raise ValueError(f'anchor_pairs must be a positive number of pairs or None (the '
+                             f'whole batch), got {anchor_pairs}')
+        self.anchor_pairs = anchor_pairs
         self.max_nonfinite = max_nonfinite
         self._nonfinite_in_a_row = 0
         if not reference_images:
@@ -235,12 +249,14 @@ class FewShotAlignment(BaseModel):
         self.reward.prepare(stage1)
         kept_steps = random.randint(1, self.grad_last_k) if self.randomize_k else self.grad_last_k
         samples = self.generator.sample(mask, noise=stage1.noise, num_steps=self.num_steps,
-                                        grad_last_k=kept_steps, checkpoint=True)
+                                        grad_last_k=kept_steps,
+                                        checkpoint=self.checkpoint_kept_steps)
         # The reward's statistics (moments, kernels, Laplacians) lose too much in bf16/fp16.
         with torch.autocast(device_type=samples.device.type, enabled=False):
             losses = self.reward(samples.float().clamp(-1, 1))
         losses['grad_last_k'] = torch.tensor(float(kept_steps))
-        batch = AlignmentBatch(source, mask, samples, self.generator, self.anchor)
+        batch = AlignmentBatch(source, mask, samples, self.generator, self.anchor,
+                               num_points=self.anchor_pairs)
         for part in self.losses:
             losses.update(part(batch))
         return losses

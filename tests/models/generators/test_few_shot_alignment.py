@@ -12,7 +12,6 @@ from mmengine.optim import OptimWrapper
 from mmengine.runner.checkpoint import load_state_dict
 
 from alignflow.datasets import build_reference_split, write_toy_dataset
-from alignflow.distances import spread_across_images
 from alignflow.models.generators import FewShotAlignment, MaskConditionedFlow
 from alignflow.models.generators.data_preprocessor import encode_mask
 from alignflow.apis import prepare_reference_split
@@ -63,8 +62,9 @@ def references(target_folder, k=3, seed=0):
 def build(stage1_checkpoint, target_folder, **kwargs):
     kwargs.setdefault('reference_images', references(target_folder))
     kwargs.setdefault('reference_size', 16)
+    kwargs.setdefault('grad_last_k', 2)
     return FewShotAlignment(generator=copy.deepcopy(GENERATOR), reward=copy.deepcopy(REWARD),
-                            stage1_checkpoint=str(stage1_checkpoint), grad_last_k=2, **kwargs)
+                            stage1_checkpoint=str(stage1_checkpoint), **kwargs)
 
 
 def source_batch(num=4, size=16, seed=0):
@@ -201,8 +201,8 @@ def test_anchors_on_samples_look_at_the_models_own_images_not_the_source(stage1_
         build(stage1_checkpoint, target_folder, losses=loss_parts(points='trajectory'))
 
 
-def test_anchors_on_samples_train_the_decoder_half_of_the_appearance_preset(stage1_checkpoint,
-                                                                           target_folder):
+def test_anchors_on_samples_train_the_decoder_half_of_the_appearance_preset(
+        stage1_checkpoint, target_folder):
     """The user guide's setting for masks before the look: the preset's trainable subset with
     points='samples' anchors. The samples are detached, so the anchors must still reach the
     decoder through the velocity evaluated at them, and leave the frozen encoder alone."""
@@ -348,7 +348,7 @@ def test_lora_alignment_trains_only_the_low_rank_updates(stage1_checkpoint, targ
 
 @pytest.mark.parametrize('lora', [None, LORA])
 def test_checkpoints_leave_out_the_rebuilt_anchor_and_reward(stage1_checkpoint, target_folder,
-                                                            lora):
+                                                             lora):
     model = build(stage1_checkpoint, target_folder, lora=copy.deepcopy(lora))
     with torch.no_grad():
         for param in model.generator.parameters():
@@ -482,3 +482,74 @@ def test_the_grid_paints_stage1_and_aligned_on_the_same_noise(stage1_checkpoint,
     references = model.references[torch.arange(5) % 3]  # k = 3, repeated to 5 columns
     assert torch.equal(moved[4], ((references.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8))
     assert 'references' not in model.state_dict()
+
+
+def velocity_batch_sizes(model, inputs, seed=0):
+    """The batch size of every velocity-network call in one step's losses and backward, as
+    ('forward' | 'backward', B), and the gradients of the trained parameters."""
+    calls = []
+    net = model.generator.velocity_net
+    handle = net.register_forward_pre_hook(
+        lambda module, args: calls.append(('backward' if in_backward[0] else 'forward',
+                                           args[0].shape[0])))
+    in_backward = [False]
+    torch.manual_seed(seed)
+    losses = model.alignment_losses(inputs)
+    total = sum(value for name, value in losses.items() if name.startswith('loss'))
+    in_backward[0] = True
+    total.backward()
+    handle.remove()
+    grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+    return calls, grads
+
+
+def test_kept_steps_without_checkpointing_give_the_same_gradients_without_recomputing(
+        stage1_checkpoint, target_folder):
+    inputs = source_batch()
+    checkpointed, grads = velocity_batch_sizes(
+        build(stage1_checkpoint, target_folder), inputs)
+    stored, stored_grads = velocity_batch_sizes(
+        build(stage1_checkpoint, target_folder, checkpoint_kept_steps=False), inputs)
+    assert [c for c in checkpointed if c[0] == 'backward'] == [('backward', 4)] * 2  # K=2
+    assert [c for c in stored if c[0] == 'backward'] == []
+    for a, b in zip(grads, stored_grads, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_anchor_pairs_evaluate_the_loss_parts_on_that_many_pairs(stage1_checkpoint,
+                                                                 target_folder):
+    inputs = source_batch(num=4)
+    whole, _ = velocity_batch_sizes(build(stage1_checkpoint, target_folder), inputs)
+    subset, _ = velocity_batch_sizes(build(stage1_checkpoint, target_folder, anchor_pairs=2),
+                                     inputs)
+    sampling = [('forward', 4)] * 4  # the 4 solver steps, on the whole batch either way
+    assert whole[:4] == subset[:4] == sampling
+    assert {size for _, size in whole[4:]} == {4}
+    assert {size for phase, size in subset[4:] if phase == 'forward'} == {2}
+    with pytest.raises(ValueError, match='anchor_pairs must be a positive number'):
+        build(stage1_checkpoint, target_folder, anchor_pairs=0)
+
+
+def test_randomised_k_keeps_a_number_of_steps_drawn_from_its_range(stage1_checkpoint,
+                                                                   target_folder):
+    model = build(stage1_checkpoint, target_folder, randomize_k=True)  # grad_last_k=2 of 4
+    inputs = source_batch()
+    kept = set()
+    for seed in range(8):
+        calls, _ = velocity_batch_sizes(model, inputs, seed=seed)
+        recomputed = len([c for c in calls if c[0] == 'backward'])  # one per kept step
+        kept.add(recomputed)
+    assert kept == {1, 2}
+
+
+def test_training_can_sample_with_fewer_steps_than_evaluation(stage1_checkpoint, target_folder):
+    model = build(stage1_checkpoint, target_folder, num_steps=2, grad_last_k=1,
+                  checkpoint_kept_steps=False)
+    calls, _ = velocity_batch_sizes(model, source_batch())
+    assert len(calls) == 2 + 1  # 2 solver steps, then one evaluation shared by the loss parts
+    sampled = []
+    handle = model.generator.velocity_net.register_forward_pre_hook(
+        lambda module, args: sampled.append(args[0].shape[0]))
+    model.generator.sample(source_batch()['mask'])
+    handle.remove()
+    assert len(sampled) == model.generator.solver.num_steps == 4
