@@ -6,37 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 from mmengine.config import Config
 
 from alignflow.apis.config_resolution import prepare_reference_split
 from alignflow.datasets.overlap import OverlapError
+from polyp_folders import write_polyp_folder
 
 REPO = Path(__file__).resolve().parents[2]
 CUSTOM = 'configs/stage2/stage2_custom_5shot_64px.py'
 TINY = ['base_channels=16', 'num_heads=2']
 LOADER = ['batch_size=4', 'num_workers=0', 'persistent_workers=False']
-
-
-def write_polyp_folder(root: Path, n: int, seed: int, tint=(60, 80, 170), masks=True) -> Path:
-    """``n`` polyp-like 72x80 frames (a tinted background with noise and a brighter blob), with
-    their binary masks under ``masks/`` when ``masks``; images under ``images/``."""
-    rng = np.random.default_rng(seed)
-    (root / 'images').mkdir(parents=True)
-    if masks:
-        (root / 'masks').mkdir()
-    for i in range(n):
-        image = np.clip(np.array(tint) + rng.normal(0, 20, (72, 80, 3)), 0, 255).astype(np.uint8)
-        mask = np.zeros((72, 80), np.uint8)
-        centre = tuple(int(c) for c in rng.integers(20, 52, 2))
-        cv2.circle(mask, centre, int(rng.integers(6, 14)), 255, -1)
-        image[mask > 0] = np.clip(image[mask > 0].astype(int) + 60, 0, 255).astype(np.uint8)
-        cv2.imwrite(str(root / 'images' / f'{i:03d}.png'), image)
-        if masks:
-            cv2.imwrite(str(root / 'masks' / f'{i:03d}.png'), mask)
-    return root
 
 
 def train(config, work_dir, options):
