@@ -51,6 +51,9 @@ LEVERS = {
     'K=1, no checkpointing, 5 training steps, anchors on 4': (
         'the four', dict(grad_last_k=1, checkpoint_kept_steps=False, num_steps=5,
                          anchor_pairs=4)),
+    'K=3 of 5 training steps, no checkpointing, anchors on 4': (
+        'gradients through the last 3 of 5 steps: 60% of the trajectory, as against 50%',
+        dict(grad_last_k=3, checkpoint_kept_steps=False, num_steps=5, anchor_pairs=4)),
 }
 
 
