@@ -49,6 +49,10 @@ def build_test_runner(config: str, checkpoint: str, cfg_options: Optional[dict] 
     cfg.resume = False
     if experiment_name is not None:
         cfg.experiment_name = experiment_name
+        # mmengine keeps one visualizer per name: under the config's fixed name a second test
+        # in this process would write its logs into the first one's folder.
+        if isinstance(cfg.get('visualizer'), dict):
+            cfg.visualizer.name = experiment_name
     if num_steps is not None:
         # Stage-2 models sample with the generator they fine-tune.
         cfg.model.get('generator', cfg.model).solver.num_steps = num_steps
