@@ -10,7 +10,8 @@ place and leaves a config that does not use it untouched:
    refused.
 2. :func:`fill_real_images`: a stage-1 ``GenerationMetric`` with ``real=None`` -> the
    training images.
-3. :func:`fill_c2st_source`: a C2ST metric with ``c2st_source=None`` -> the training images.
+3. :func:`fill_c2st_source`: a C2ST metric with ``c2st_source=None``, a
+   ``ReferenceCheckMetric`` with ``source=None`` -> the training images.
 4. :func:`apply_synthetic_mix`: ``synthetic_mix`` -> ``train_dataloader.dataset`` becomes a
    ``RealSyntheticMix`` of the real set and the synthetic folder.
 5. :func:`drop_missing_pretrained`: ``pretrained`` weights not on disk -> None (from scratch).
@@ -187,8 +188,8 @@ def _training_images(cfg: Config, evaluator: str, key: str) -> dict:
     from, so that a ``data_root`` override moves a metric's images with it."""
     dataset = (cfg.get('train_dataloader') or {}).get('dataset')
     if dataset is None:
-        raise ValueError(f'{cfg.filename}: {evaluator} has a GenerationMetric with {key}=None '
-                         f'but the config has no train_dataloader.dataset; set {key}')
+        raise ValueError(f'{cfg.filename}: a metric of {evaluator} has {key}=None (the training '
+                         f'images) but the config has no train_dataloader.dataset; set {key}')
     return dict(dataset, pipeline=[])
 
 
@@ -206,11 +207,14 @@ def fill_real_images(cfg: Config) -> None:
 
 
 def fill_c2st_source(cfg: Config) -> None:
-    """A ``GenerationMetric`` measuring ``c2st`` with ``c2st_source=None`` gets the real
-    source images of the run: its training images."""
+    """A ``GenerationMetric`` measuring ``c2st`` with ``c2st_source=None``, and a
+    ``ReferenceCheckMetric`` with ``source=None``, get the real source images of the run: its
+    training images."""
     for name, metric in _metrics(cfg):
         if 'c2st' in metric.get('measures', ()) and metric.get('c2st_source') is None:
             metric['c2st_source'] = _training_images(cfg, name, 'c2st_source')
+        if metric.get('type') == 'ReferenceCheckMetric' and metric.get('source') is None:
+            metric['source'] = _training_images(cfg, name, 'source')
 
 
 def _resize_scale(pipeline) -> Optional[Tuple[int, int]]:

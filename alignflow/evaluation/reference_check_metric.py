@@ -7,7 +7,7 @@ among them would sit as close to them as each reference sits to the others (the 
 floor); generated images that sit much further away did not take the target's look. The
 figures are few-shot estimates, noisy with k, and never a held-out score.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -18,8 +18,9 @@ from alignflow.datasets.references import load_images
 from alignflow.distances import DEFAULT_BANDWIDTH_FACTORS, median_bandwidth, rbf_kernel
 from alignflow.features import high_frequency_energy
 from alignflow.registry import METRICS
+from .c2st import C2ST
 from .feature_spaces import build_feature_space
-from .generation_metric import image_spread
+from .generation_metric import _image_files, _kept_images, image_spread
 
 
 def leave_one_out_distances(generated: torch.Tensor, references: torch.Tensor,
@@ -66,6 +67,12 @@ class ReferenceCheckMetric(BaseMetric):
       measure) of the generated images over the references'. Well under 1: the images were
       smoothed.
     * ``diversity_ratio`` (k >= 2): the spread of the generated images over the references'.
+    * ``c2st_target_share`` (with ``source``, k >= 2): the share of generated images that
+      classifiers trained to tell the source images from the references call "reference"
+      (:class:`~alignflow.evaluation.c2st.C2ST` with the references as its target; each
+      classifier trains on half the references and ``c2st_accuracy`` is its balanced accuracy
+      on the other half and on unseen source images). The reference-only counterpart of the
+      held-out "which hospital" share.
 
     Every distance uses one kernel, whose bandwidths are the median distance among the
     references and their flips times the MMD's factors, so values are comparable across
@@ -78,13 +85,19 @@ class ReferenceCheckMetric(BaseMetric):
             ``reference_split`` (filled in by :func:`alignflow.apis.prepare_reference_split`).
         feature_space: see :data:`alignflow.evaluation.feature_spaces.FEATURE_SPACES`.
         weights: weights of a pretrained space (None: its default).
+        source: real source images for the classifier (a folder, a dataset config or a list
+            of files). None in a config: its ``train_dataloader.dataset`` (filled in by
+            :func:`alignflow.apis.prepare_reference_split`); None built by hand: no classifier.
+        c2st_seeds, c2st_steps: the classifiers' seeds and training steps.
     """
 
     default_prefix = 'refcheck'
 
     def __init__(self, references: Optional[Sequence[str]], feature_space: str = 'effnet_lite0',
-                 weights: Optional[str] = None, collect_device: str = 'cpu',
-                 prefix: Optional[str] = None):
+                 weights: Optional[str] = None,
+                 source: Union[str, dict, Sequence[str], None] = None,
+                 c2st_seeds: Sequence[int] = (0, 1, 2), c2st_steps: int = 300,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         if references is None:
             raise ValueError('ReferenceCheckMetric: references=None is filled in by '
@@ -95,8 +108,16 @@ class ReferenceCheckMetric(BaseMetric):
         self.references = [str(p) for p in references]
         self.feature_space = feature_space
         self.extractor, _ = build_feature_space(feature_space, weights)
+        self.source = source
+        self.c2st_seeds, self.c2st_steps = tuple(c2st_seeds), c2st_steps
+        self._c2st: Dict[tuple, C2ST] = {}
         self._size = None
         self._reference_features: Dict[tuple, tuple] = {}
+
+    @property
+    def classifies(self) -> bool:
+        """Whether the source-vs-references classifier runs (a source and k >= 2)."""
+        return self.source is not None and len(self.references) >= 2
 
     @torch.no_grad()
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
@@ -105,7 +126,9 @@ class ReferenceCheckMetric(BaseMetric):
         device = next(iter(self.extractor.buffers()), images).device
         features = self.extractor(images.to(device)).double().cpu().numpy()
         energy = high_frequency_energy(images).double().numpy()
-        self.results.extend(zip(features, energy))
+        kept = [s['gen_img']['data'].cpu().numpy() if self.classifies else None
+                for s in data_samples]
+        self.results.extend(zip(features, energy, kept))
 
     @torch.no_grad()
     def _references_at(self, size: tuple) -> tuple:
@@ -121,13 +144,13 @@ class ReferenceCheckMetric(BaseMetric):
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         references, views, reference_energy = self._references_at(self._size)
-        generated = torch.from_numpy(np.stack([f for f, _ in results]))
+        generated = torch.from_numpy(np.stack([f for f, *_ in results]))
         bandwidths = median_bandwidth(views) * torch.tensor(DEFAULT_BANDWIDTH_FACTORS,
                                                             dtype=views.dtype)
         k_gg = rbf_kernel(generated, generated, bandwidths).mean()
         k_rr = rbf_kernel(references, references, bandwidths).mean()
         k_gr = rbf_kernel(generated, references, bandwidths).mean()
-        energy = float(np.mean([e for _, e in results]))
+        energy = float(np.mean([e for _, e, _ in results]))
         metrics = dict(mmd=float(k_gg + k_rr - 2 * k_gr),
                        hf_energy_ratio=energy / max(reference_energy, 1e-12))
         count = len(references)
@@ -137,6 +160,12 @@ class ReferenceCheckMetric(BaseMetric):
                            diversity_ratio=image_spread(generated.numpy()) /
                            max(image_spread(references.numpy()), 1e-12))
             metrics['loo_ratio'] = metrics['loo_generated'] / max(metrics['loo_floor'], 1e-12)
+        if self.classifies:
+            if self._size not in self._c2st:  # trained (or loaded) once per run and size
+                self._c2st[self._size] = C2ST(
+                    _image_files(self.source), _image_files(self.references), self._size,
+                    self.c2st_seeds, self.c2st_steps)
+            metrics.update(self._c2st[self._size].report(_kept_images(results)))
         note = ('' if count >= 2 else '; with one reference there is no leave-one-out floor and '
                 'the distance to one image is noisy')
         print_log(f'ReferenceCheckMetric: {len(generated)} generated images against the {count} '

@@ -1,4 +1,5 @@
 import itertools
+import json
 import random
 from types import SimpleNamespace
 
@@ -10,7 +11,8 @@ from mmengine.logging import MessageHub
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from alignflow.engine import RNGStateHook, WriteGeneratedPairsHook, image_grid
+from alignflow.engine import HealthCheckHook, RNGStateHook, WriteGeneratedPairsHook, image_grid
+from alignflow.engine.hooks import health_check_hook
 
 
 def test_image_grid_tiles_rows_and_columns():
@@ -146,3 +148,45 @@ def test_alignment_monitor_respects_min_iters_and_bounds_drift():
     hook.after_train_iter(runner, 0, outputs=dict(loss_reward=torch.tensor(0.1),
                                                   loss_anchor=torch.tensor(0.4)))
     assert runner.train_loop._max_iters == 31  # drift 0.2 > 0.1
+
+
+def _validated(hook, runner, iteration, **figures):
+    runner.iter = iteration
+    hook.after_val_epoch(runner, {f'refcheck/{k}': v for k, v in figures.items()})
+
+
+def test_health_check_hook_judges_against_stage1_and_writes_the_verdict(tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr(health_check_hook, 'print_log', lambda msg, **_: logged.append(msg))
+    runner = SimpleNamespace(message_hub=MessageHub.get_instance('health_check_test'),
+                             work_dir=str(tmp_path), iter=0,
+                             model=SimpleNamespace(reward=SimpleNamespace(num_references=5)))
+    hook = HealthCheckHook()
+    stage1 = dict(c2st_target_share=0.0, c2st_accuracy=0.9, hf_energy_ratio=1.5,
+                  diversity_ratio=1.0)
+    _validated(hook, runner, 0, **stage1)
+    assert not (tmp_path / 'health_check.json').exists()
+    # A reward met by a blur: called reference, but with a third of the texture.
+    _validated(hook, runner, 100, **dict(stage1, c2st_target_share=0.5, hf_energy_ratio=0.3))
+    record = json.loads((tmp_path / 'health_check.json').read_text())
+    assert record['verdict'] == 'did not take' and record['iter'] == 100
+    assert record['stage1'] == stage1 and record['figures']['hf_energy_ratio'] == 0.3
+    _validated(hook, runner, 200, **dict(stage1, c2st_target_share=0.5, hf_energy_ratio=1.1))
+    hook.after_train(runner)
+    record = json.loads((tmp_path / 'health_check.json').read_text())
+    assert record['verdict'] == 'took' and record['iter'] == 200
+    out = '\n'.join(logged)
+    assert 'iter 100: alignment DID NOT TAKE' in out and 'smoothed' in out
+    assert 'Health check from the 5 references alone' in out and 'alignment TOOK' in out
+
+
+def test_health_check_hook_without_reference_figures_has_no_verdict(tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr(health_check_hook, 'print_log', lambda msg, **_: logged.append(msg))
+    runner = SimpleNamespace(message_hub=MessageHub.get_instance('health_check_none'),
+                             work_dir=str(tmp_path), iter=100, model=SimpleNamespace())
+    hook = HealthCheckHook()
+    hook.after_val_epoch(runner, {'gen/kd_randomconv': 0.1})
+    hook.after_train(runner)
+    assert 'no verdict' in logged[0]
+    assert not (tmp_path / 'health_check.json').exists()

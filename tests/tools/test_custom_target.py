@@ -1,6 +1,7 @@
 """Your own hospital: stage2_custom_5shot_{32,64}px.py align a polyp stage 1 to a folder of
 exactly the few frames a user has (5, or 1), validate on the references alone, and refuse
 references or held-out images that are also source images."""
+import json
 import shutil
 import subprocess
 import sys
@@ -67,6 +68,13 @@ def test_five_frames_align_and_validate_on_the_references_alone(source, stage1, 
     assert 'a reference-only check, not a held-out score' in log
     assert '5 references' in log and '0 held-out images' in log
     assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+    # The source-vs-references classifier ran, and the verdict reached the log and the work dir.
+    assert 'refcheck/c2st_target_share:' in log
+    assert 'Health check from the 5 references alone' in log
+    record = json.loads((tmp_path / 'work' / 'health_check.json').read_text())
+    assert record['verdict'] in ('took', 'did not take', 'unsure') and record['iter'] == 2
+    assert f'alignment {record["verdict"].upper()}' in log
+    assert set(record['stage1']) >= {'c2st_target_share', 'hf_energy_ratio'}
 
 
 def test_one_frame_aligns_with_the_noise_stated(source, stage1, tmp_path):
@@ -76,6 +84,7 @@ def test_one_frame_aligns_with_the_noise_stated(source, stage1, tmp_path):
     assert 'refcheck/mmd:' in log and 'refcheck/loo_ratio' not in log
     assert 'no leave-one-out floor' in log and 'one reference image' in log
     assert 'the diversity guard is off' in log
+    assert 'alignment UNSURE' in log and 'no source-vs-references classifier' in log
 
 
 def test_a_renamed_copy_of_a_source_image_is_refused(source, tmp_path):
