@@ -3,6 +3,7 @@
 Each run is a real subprocess with a smaller network and a few iterations, so the whole module
 stays within a couple of minutes on two CPU cores.
 """
+import importlib.util
 import json
 import os
 import signal
@@ -300,6 +301,33 @@ def test_alignment_config_trains_from_a_stage1_checkpoint(trained, tmp_path):
         output = result.stdout + result.stderr
         assert ('testing stage 1' in output and 'gen/c2st_target_share' in output) == works
         assert ('has none of the weights of the FewShotAlignment' in output) != works
+    check_health_check_validation(tmp_path)
+
+
+def check_health_check_validation(run_dir):
+    """The health-check validation scores every validation of a finished run that left a
+    checkpoint (stage 1 for the one before training) against the run's references, next to its
+    logged held-out share, and a second invocation reuses what the first stored."""
+    spec = importlib.util.spec_from_file_location(
+        'health_check_validation', REPO / 'tools' / 'analysis' / 'health_check_validation.py')
+    validation = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(validation)
+    out = run_dir / 'health_check_validation.json'
+    validation.main([str(run_dir), '--out', str(out)])
+    rows = json.loads(out.read_text())
+    assert [row['step'] for row in rows] == [0, 2, 4]
+    assert rows[0]['checkpoint'].endswith('iter_6.pth')  # stage 1
+    logged = validation.logged_shares(str(run_dir))
+    for row in rows:
+        assert row['heldout_share'] == logged[row['step']]
+        assert 0 <= row['refcheck']['c2st_target_share'] <= 1
+    scores = [row['refcheck']['c2st_target_share'] for row in rows]
+    validation.reference_check = None  # a second invocation measures nothing again
+    report = validation.report(rows)
+    validation.main([str(run_dir), '--out', str(out)])
+    assert [row['refcheck']['c2st_target_share'] for row in json.loads(out.read_text())] == scores
+    assert report.count(f'| {os.path.normpath(run_dir)} |') == 3
+    assert 'held-out share below 25%' in report
 
 
 def test_alignment_without_stage1_checkpoint_says_which_command_makes_it(tmp_path):
