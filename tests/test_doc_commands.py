@@ -5,6 +5,7 @@ from the page and run in a scratch folder holding the repository's configs and t
 three stand-ins for what a test cannot have: the page's data folders become small generated
 ones, each training gets a second ``--cfg-options`` with a budget of two iterations, and the
 checkpoint names of full budgets become those of the two-iteration runs."""
+import json
 import re
 import shlex
 import subprocess
@@ -79,14 +80,18 @@ def test_the_hospital_page_runs_from_source_to_segmentor(tmp_path):
     scratch.mkdir()
     for shipped in ('configs', 'tools'):
         (scratch / shipped).symlink_to(REPO / shipped)
+    printed = {}
     for run in runs:
         command = as_test_runs(run, data)
         result = subprocess.run(command, cwd=scratch, capture_output=True, text=True,
                                 timeout=600)
         assert result.returncode == 0, (' '.join(command), result.stdout[-2000:],
                                         result.stderr[-3000:])
+        printed[' '.join(run)] = result.stdout + result.stderr
     work = scratch / 'work_dirs'
-    assert (work / 'stage2_custom_5shot_64px' / 'iter_2.pth').is_file()
+    stage2 = next(text for command, text in printed.items()
+                  if 'tools/train.py configs/stage2/stage2_custom_5shot_64px.py' in command)
+    check_stage2_on_five_frames(work / 'stage2_custom_5shot_64px', stage2)
     synthetic = scratch / 'data' / 'synthetic' / 'my_hospital_64px'
     assert len(list((synthetic / 'images').iterdir())) == 4
     assert len(list((synthetic / 'masks').iterdir())) == 4
@@ -97,3 +102,22 @@ def test_the_hospital_page_runs_from_source_to_segmentor(tmp_path):
     # nothing was written into the folders the commands only read
     assert sorted(p.name for p in data['/data/my_hospital'].iterdir()) == \
         [f'{i:03d}.png' for i in range(5)]
+
+
+def check_stage2_on_five_frames(work_dir: Path, printed: str):
+    """Stage 2 on five unlabelled frames validated on the references alone, and its health
+    check's verdict reached the log and the work dir (``printed``: what the command printed,
+    which includes what it said before its log file was opened)."""
+    assert (work_dir / 'iter_2.pth').is_file()
+    log = next(work_dir.glob('*/*.log')).read_text() + printed
+    assert 'loss_reward:' in log
+    for name in ('mmd', 'loo_floor', 'loo_generated', 'loo_ratio', 'hf_energy_ratio',
+                 'diversity_ratio', 'c2st_target_share', 'c2st_accuracy'):
+        assert f'refcheck/{name}:' in log
+    assert 'a reference-only check, not a held-out score' in log
+    assert '5 references' in log and '0 held-out images' in log
+    assert 'Health check from the 5 references alone' in log
+    record = json.loads((work_dir / 'health_check.json').read_text())
+    assert record['verdict'] in ('took', 'did not take', 'unsure') and record['iter'] == 2
+    assert f'alignment {record["verdict"].upper()}' in log
+    assert set(record['stage1']) >= {'c2st_target_share', 'hf_energy_ratio'}

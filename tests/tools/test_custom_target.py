@@ -1,7 +1,7 @@
 """Your own hospital: stage2_custom_5shot_{32,64}px.py align a polyp stage 1 to a folder of
-exactly the few frames a user has (5, or 1), validate on the references alone, and refuse
-references or held-out images that are also source images."""
-import json
+exactly the few frames a user has (here 1; five frames run in tests/test_doc_commands.py, as the
+user guide's commands), validate on the references alone, and refuse references or held-out
+images that are also source images."""
 import shutil
 import subprocess
 import sys
@@ -55,26 +55,6 @@ def align(source, stage1, target, work_dir):
         f'reference_split.folder={target}', 'val_dataloader.dataset.indices=8',
         *(f'model.generator.velocity_net.{o}' for o in TINY),
         'model.generator.solver.num_steps=4', 'model.num_steps=4', 'model.grad_last_k=2'])
-
-
-def test_five_frames_align_and_validate_on_the_references_alone(source, stage1, tmp_path):
-    target = write_polyp_folder(tmp_path / 'my_hospital', 5, seed=1, tint=(150, 90, 60),
-                                masks=False)
-    log = align(source, stage1, target / 'images', tmp_path / 'work')
-    assert 'loss_reward:' in log
-    for name in ('mmd', 'loo_floor', 'loo_generated', 'loo_ratio', 'hf_energy_ratio',
-                 'diversity_ratio'):
-        assert f'refcheck/{name}:' in log
-    assert 'a reference-only check, not a held-out score' in log
-    assert '5 references' in log and '0 held-out images' in log
-    assert (tmp_path / 'work' / 'iter_2.pth').is_file()
-    # The source-vs-references classifier ran, and the verdict reached the log and the work dir.
-    assert 'refcheck/c2st_target_share:' in log
-    assert 'Health check from the 5 references alone' in log
-    record = json.loads((tmp_path / 'work' / 'health_check.json').read_text())
-    assert record['verdict'] in ('took', 'did not take', 'unsure') and record['iter'] == 2
-    assert f'alignment {record["verdict"].upper()}' in log
-    assert set(record['stage1']) >= {'c2st_target_share', 'hf_energy_ratio'}
 
 
 def test_one_frame_aligns_with_the_noise_stated(source, stage1, tmp_path):
