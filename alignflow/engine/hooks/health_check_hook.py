@@ -4,6 +4,7 @@ import json
 import os.path as osp
 from typing import Dict, Optional
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
@@ -52,7 +53,9 @@ class HealthCheckHook(Hook):
                   logger='current')
         record = dict(self.last.to_dict(), iter=runner.iter, stage1=baseline,
                       note='judged against the references alone, not a held-out score')
-        write_text_atomic(json.dumps(record, indent=1), osp.join(runner.work_dir, FILE_NAME))
+        if is_main_process():  # every rank holds the same metrics; one writes them
+            write_text_atomic(json.dumps(record, indent=1),
+                              osp.join(runner.work_dir, FILE_NAME))
 
     def after_train(self, runner) -> None:
         if self.last is None:
