@@ -32,7 +32,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stage2_profile as profile  # noqa: E402  (the shared set-up: data, random stage 1)
 
-# name -> (what it changes, the model options it sets)
+BF16 = {'optim_wrapper.type': 'AutoAmpOptimWrapper'}  # what ``tools/train.py --amp`` sets
+FAST_K3 = dict(grad_last_k=3, checkpoint_kept_steps=False, num_steps=5, anchor_pairs=4)
+
+# name -> (what it changes, the model options it sets[, other config options, dotted keys])
 LEVERS = {
     'as configured': ('the config as it is', {}),
     'no checkpointing': ('kept steps store their activations instead of recomputing them',
@@ -53,7 +56,11 @@ LEVERS = {
                          anchor_pairs=4)),
     'K=3 of 5 training steps, no checkpointing, anchors on 4': (
         'gradients through the last 3 of 5 steps: 60% of the trajectory, as against 50%',
-        dict(grad_last_k=3, checkpoint_kept_steps=False, num_steps=5, anchor_pairs=4)),
+        FAST_K3),
+    'bf16 autocast': ('mixed precision as `tools/train.py --amp` on the CPU (the reward and its '
+                      'guards stay in float32)', {}, BF16),
+    'bf16, K=3 of 5 training steps, no checkpointing, anchors on 4': (
+        'the two above', FAST_K3, BF16),
 }
 
 
@@ -72,13 +79,15 @@ def parse_args():
     return parser.parse_args()
 
 
-def median_iteration(path: str, options: dict, args, work: Path, source: Path,
+def median_iteration(path: str, options: tuple, args, work: Path, source: Path,
                      target: Path) -> float:
-    """The median seconds of a ``runner.train()`` iteration of the config with ``options``
-    merged into its model."""
+    """The median seconds of a ``runner.train()`` iteration of the config with a lever's
+    ``options`` (its ``LEVERS`` entry) merged in."""
     from alignflow.apis import build_runner
     cfg, _ = profile.benchmark_config(path, args, work, source, target, ('framework', ))
-    cfg.model.update(options)
+    cfg.model.update(options[1])
+    if len(options) > 2:
+        cfg.merge_from_dict(options[2])
     runner = build_runner(cfg)
     timer_hook = profile.step_timer_hook()
     runner.register_hook(timer_hook)
@@ -112,7 +121,7 @@ def main():
                     work = tmp / f'{Path(path).stem}_{round_index}_{number}'
                     work.mkdir()
                     start = time.perf_counter()
-                    seconds = median_iteration(path, LEVERS[name][1], args, work, source,
+                    seconds = median_iteration(path, LEVERS[name], args, work, source,
                                                target)
                     rounds[name].append(seconds)
                     print(f'{Path(path).stem} round {round_index}: {name}: {seconds:.3f} s an '

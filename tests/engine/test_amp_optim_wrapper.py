@@ -2,6 +2,7 @@ import torch
 from torch import nn
 
 from alignflow.engine import AutoAmpOptimWrapper
+from alignflow.engine.optimizers import amp_optim_wrapper
 from alignflow.registry import OPTIM_WRAPPERS
 
 
@@ -29,3 +30,15 @@ def test_cpu_amp_refuses_float16():
         assert 'bfloat16' in str(err)
     else:
         raise AssertionError('float16 on CPU must be refused')
+
+
+def test_cpu_amp_warns_where_bfloat16_would_be_emulated(monkeypatch):
+    model = nn.Linear(2, 2)
+    for native in (True, False):
+        logged = []
+        monkeypatch.setattr(amp_optim_wrapper, 'cpu_has_native_bfloat16', lambda: native)
+        monkeypatch.setattr(amp_optim_wrapper, 'print_log',
+                            lambda message, **kwargs: logged.append(message))
+        AutoAmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=1))
+        assert any('no native bfloat16 instructions' in m for m in logged) is not native
+    assert isinstance(amp_optim_wrapper.cpu_has_native_bfloat16(), bool)

@@ -553,3 +553,25 @@ def test_training_can_sample_with_fewer_steps_than_evaluation(stage1_checkpoint,
     model.generator.sample(source_batch()['mask'])
     handle.remove()
     assert len(sampled) == model.generator.solver.num_steps == 4
+
+
+def test_cpu_mixed_precision_runs_the_velocity_net_in_bfloat16_and_the_reward_in_float32(
+        stage1_checkpoint, target_folder):
+    from alignflow.engine.optimizers.amp_optim_wrapper import AutoAmpOptimWrapper
+    model = build(stage1_checkpoint, target_folder)
+    dtypes = dict(net=set(), reward=set())
+    model.generator.velocity_net.register_forward_hook(
+        lambda module, args, out: dtypes['net'].add(out.dtype))
+    model.reward.register_forward_pre_hook(lambda module, args: dtypes['reward'].add(
+        args[0].dtype))
+    trained = [p for p in model.parameters() if p.requires_grad]
+    before = [p.detach().clone() for p in trained]
+    wrapper = AutoAmpOptimWrapper(optimizer=torch.optim.Adam(trained, lr=1e-3))
+    with wrapper.optim_context(model):
+        losses = model.alignment_losses(source_batch())
+    total, _ = model.parse_losses(losses)
+    wrapper.update_params(total)
+    assert dtypes == dict(net={torch.bfloat16}, reward={torch.float32})
+    assert torch.isfinite(total)
+    assert all(p.dtype == torch.float32 for p in trained)  # the weights stay float32
+    assert any(not torch.equal(p, b) for p, b in zip(trained, before))
