@@ -37,6 +37,11 @@ class DistributionReward(nn.Module, ABC):
       against painting every image like the bank's average (``loss_diversity``), with its
       target spread (the references', or stage 1's through :meth:`prepare`).
 
+    An extractor made of blocks (:class:`~alignflow.features.ConcatenatedFeatures`, its
+    ``block_slices``) is read block by block: ``loss_reward`` is the mean of the distances in
+    each block, and the guard in the reward's features keeps the spread of each, so that no
+    space outweighs the others by its units or its length.
+
     ``forward`` embeds a generated batch and returns the distance to the bank as
     ``loss_reward`` (lower = closer to the target domain), with the guards' terms.
 
@@ -70,6 +75,9 @@ class DistributionReward(nn.Module, ABC):
         self.bank = _build(bank or {}, ReferenceBank)
         self.hf_guard = _build(hf_guard, HighFrequencyGuard)
         self.diversity_guard = _build(diversity_guard, DiversityGuard)
+        self.blocks = list(getattr(feature_extractor, 'block_slices', None) or [slice(None)])
+        if self.diversity_guard is not None:
+            self.diversity_guard.blocks = self.blocks
         self.last_features: Optional[Tensor] = None  # (B * P, D) of the latest forward
 
     @property
@@ -108,6 +116,12 @@ class DistributionReward(nn.Module, ABC):
     def distance(self, generated: Tensor, reference: Tensor) -> Tensor:
         """generated: (B * P, D), reference: (R, D) features -> scalar distance."""
 
+    def feature_distance(self, generated: Tensor, reference: Tensor) -> Tensor:
+        """generated: (N, D), reference: (R, D) features of the reward's extractor -> the
+        scalar :meth:`distance`, averaged over the extractor's blocks."""
+        return torch.stack([self.distance(generated[:, block], reference[:, block])
+                            for block in self.blocks]).mean()
+
     def forward(self, images: Tensor) -> Dict[str, Tensor]:
         """images: (B, 3, H, W) in [-1, 1] -> dict of losses and logged values."""
         if self.bank.features.numel() == 0:
@@ -118,7 +132,7 @@ class DistributionReward(nn.Module, ABC):
                              f'patches each, the references {self.bank.patches_per_image}: '
                              f'give the references the generator\'s size (reference_size)')
         self.last_features = features.detach()
-        losses = dict(loss_reward=self.distance(features, self.bank.features))
+        losses = dict(loss_reward=self.feature_distance(features, self.bank.features))
         if self.hf_guard is not None:
             losses.update(self.hf_guard(images))
         if self.diversity_guard is not None:

@@ -72,16 +72,21 @@ class DiversityGuard(nn.Module):
                 FEATURE_EXTRACTORS.build(space) if isinstance(space, dict) else space
                 for space in features)
         self.features = features
+        # Slices of the reward's features taken as spaces of their own (set by the reward
+        # for an extractor made of blocks); unused with ``features``.
+        self.blocks = [slice(None)]
         self.register_buffer('target_spread', torch.empty(0), persistent=False)
         self._stage1_held = False
 
     def spreads(self, images: Tensor, embed: Embed,
                 embedded: Optional[Tuple[Tensor, int]] = None) -> Tensor:
-        """(B, 3, H, W) -> (N,) spreads across the images, one per space (N = 1 in the
-        reward's features, which ``embed`` computes; ``embedded``, the reward's (features, P)
-        of these images, spares embedding them twice)."""
+        """(B, 3, H, W) -> (N,) spreads across the images, one per space (in the reward's
+        features, which ``embed`` computes, one per block; ``embedded``, the reward's
+        (features, P) of these images, spares embedding them twice)."""
         if self.features is None:
-            return spread_across_images(*(embedded or embed(images)))[None]
+            features, patches = embedded or embed(images)
+            return torch.stack([spread_across_images(features[:, block], patches)
+                                for block in self.blocks])
         return torch.stack([spread_across_images(space(images).float())
                             for space in self.features])
 

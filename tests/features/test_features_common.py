@@ -12,6 +12,8 @@ CONFIGS = [
     dict(type='LowLevelStatistics'),
     dict(type='RandomConvFeatures', seed=3, pool='mean_std'),
     dict(type='UNetEncoderFeatures', levels=(0, -1), pool='mean_std'),  # + tiny_unet_cfg
+    dict(type='ConcatenatedFeatures', extractors=[
+        dict(type='LowLevelStatistics'), dict(type='RandomConvFeatures', seed=3)]),
 ]
 
 

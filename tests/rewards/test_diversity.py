@@ -128,3 +128,18 @@ def test_guard_can_hold_the_spread_of_another_set():
         rel=1e-5)
     with pytest.raises(ValueError, match="target must be 'references', 'stage1' or"):
         REWARDS.build(guarded(target='real'))
+
+
+def test_guard_in_the_features_of_joined_spaces_keeps_the_spread_of_each_block():
+    from alignflow.features import LowLevelStatistics, RandomConvFeatures
+    space = dict(type='RandomConvFeatures', seed=1, widths=(8, 16))
+    reward = REWARDS.build({**GUARDED, 'feature_extractor': dict(
+        type='ConcatenatedFeatures', extractors=[dict(type='LowLevelStatistics'), space])})
+    references = varied(5, seed=0)
+    reward.set_references(references)
+    expected = torch.stack([spread_across_images(LowLevelStatistics()(references)),
+                            spread_across_images(RandomConvFeatures(seed=1, widths=(8, 16))(
+                                references))])
+    assert torch.allclose(reward.diversity_guard.target_spread, expected, rtol=1e-5)
+    collapsed = varied(1, seed=1).repeat(6, 1, 1, 1)
+    assert float(reward(collapsed)['loss_diversity']) == pytest.approx(1.0, abs=1e-4)

@@ -74,3 +74,27 @@ def test_a_reward_without_a_distance_cannot_be_built():
 
     with pytest.raises(TypeError, match='abstract'):
         NoDistance(feature_extractor=EXTRACTOR)
+
+
+def test_a_reward_over_joined_spaces_averages_the_blocks_whatever_their_scale():
+    from alignflow.features import ConcatenatedFeatures, LowLevelStatistics, RandomConvFeatures
+    from alignflow.rewards import MMDReward
+
+    class Scaled(RandomConvFeatures):
+        """A random CNN whose features are 1000x larger: it would own a joint kernel."""
+
+        def extract(self, images):
+            return 1000 * super().extract(images)
+
+    def joined_reward(cnn):
+        return MMDReward(feature_extractor=ConcatenatedFeatures([LowLevelStatistics(), cnn]))
+
+    references, generated = domain(5, 0.6, seed=0), domain(6, -0.2, seed=1)
+    rewards = [joined_reward(RandomConvFeatures(seed=3)), joined_reward(Scaled(seed=3))]
+    singles = [MMDReward(feature_extractor=LowLevelStatistics()),
+               MMDReward(feature_extractor=RandomConvFeatures(seed=3))]
+    for reward in rewards + singles:
+        reward.set_references(references)
+    expected = sum(float(single(generated)['loss_reward']) for single in singles) / 2
+    for reward in rewards:
+        assert float(reward(generated)['loss_reward']) == pytest.approx(expected, rel=1e-4)

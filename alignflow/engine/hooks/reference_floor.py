@@ -44,7 +44,7 @@ def reference_floor(reward: DistributionReward, batch_size: int = 8, num_splits:
     if reward.num_references < 3:
         return None
     held = held_count(reward.num_references, batch_size)
-    values = [float(reward.distance(held_out, rest))
+    values = [float(reward.feature_distance(held_out, rest))
               for held_out, rest in reference_splits(reward, held, num_splits, seed)]
     return sum(values) / len(values)
 
@@ -64,6 +64,6 @@ def matched_reward(reward: DistributionReward, features: Tensor, num_splits: int
     values = []
     for _, rest in reference_splits(reward, held, num_splits, seed):
         chosen = torch.randperm(per_image.shape[0], generator=draw)[:held]
-        values.append(float(reward.distance(
+        values.append(float(reward.feature_distance(
             per_image[chosen.to(features.device)].flatten(0, 1), rest)))
     return sum(values) / len(values)
