@@ -3,7 +3,7 @@ precision/recall, and the diversity of each set. Prints a table; ``--out FILE`` 
 as JSON (never into the folders it reads).
 
     python tools/eval_generation.py GENERATED_DIR REAL_DIR [--metrics fid kid mmd precision recall]
-        [--feature-space inception|dino|statistics|randomconv|...] [--weights PATH]
+        [--feature-space auto|inception|effnet_lite0|dino|statistics|...] [--weights PATH]
         [--size H W | --per-set-size] [--diversity-networks N] [--out results.json]
 
 Both sets are read at one size: the feature space's own input size where it has one (299 for
@@ -12,11 +12,16 @@ another, ``--per-set-size`` reads each set at its own (distances then measure th
 gap too). Images stream from disk a batch at a time: memory follows ``--batch-size``, not the
 number of images.
 
-'FID'/'KID' need the FID Inception weights (``--weights``, or $ALIGNFLOW_INCEPTION_WEIGHTS, or
-an internet connection); other feature spaces report the same distances under their own name.
+The default feature space, ``auto``, is FID's Inception where its weights are on this machine
+(``--weights``, $ALIGNFLOW_INCEPTION_WEIGHTS, or the torch hub cache), else ImageNet
+EfficientNet-Lite0, whose weights install with the package; the output says which. Only
+Inception's distances are called FID/KID; every other space reports them under its own name
+(``fd_effnet_lite0``, ...). ``--feature-space inception`` insists on Inception (and downloads
+its weights where there is internet).
 """
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,7 +33,7 @@ from alignflow.evaluation import (AVAILABLE_METRICS, FEATURE_SPACES, FeatureCach
 from alignflow.evaluation.c2st import C2ST, read_uint8, real_vs_generated
 from alignflow.evaluation.image_stream import image_size_summary
 from alignflow.evaluation.generation_metric import diversity_ratios, image_spread
-from alignflow.features import InceptionWeightsUnavailable
+from alignflow.features import FID_WEIGHTS_URL, WEIGHTS_ENV, InceptionWeightsUnavailable
 from alignflow.utils.atomic_io import write_text_atomic
 from alignflow.utils import register_all_modules
 from alignflow.utils.cli import add_debug_argument, user_errors
@@ -40,8 +45,12 @@ def parse_args(argv=None):
     parser.add_argument('real', help='folder of real images (or with images/)')
     parser.add_argument('--metrics', nargs='+', default=['fid', 'kid'],
                         choices=AVAILABLE_METRICS)
-    parser.add_argument('--feature-space', default='inception', choices=sorted(FEATURE_SPACES))
-    parser.add_argument('--weights', help='FID Inception weights (pt_inception-2015-12-05-*.pth)')
+    parser.add_argument('--feature-space', default='auto',
+                        choices=['auto'] + sorted(FEATURE_SPACES),
+                        help='auto (default): inception where its weights are on this machine, '
+                        'else effnet_lite0 (installed with the package; not called FID)')
+    parser.add_argument('--weights', help='weights of a pretrained feature space: for inception '
+                        '(and auto) pytorch-fid\'s pt_inception-2015-12-05-*.pth')
     sizes = parser.add_mutually_exclusive_group()
     sizes.add_argument('--size', nargs=2, type=int, metavar=('H', 'W'),
                        help='read both sets at this size (default: the feature space\'s input '
@@ -77,6 +86,27 @@ def parse_args(argv=None):
 def _cuda() -> bool:
     import torch
     return torch.cuda.is_available()
+
+
+def resolve_auto_space(weights) -> str:
+    """The space ``--feature-space auto`` stands for: ``'inception'`` where its weights are
+    given, named by $ALIGNFLOW_INCEPTION_WEIGHTS or in the torch hub cache (never
+    downloaded), else ``'effnet_lite0'``, with a line that says so and how to get FID."""
+    if weights is not None or os.environ.get(WEIGHTS_ENV) or hub_inception_weights():
+        return 'inception'
+    print('eval_generation: the FID Inception weights are not on this machine, so the features '
+          'are ImageNet EfficientNet-Lite0\'s (installed with the package): distances are '
+          'reported as fd_effnet_lite0 / kd_effnet_lite0, not FID / KID. For FID, pass --weights '
+          f'PATH to {os.path.basename(FID_WEIGHTS_URL)} (or set {WEIGHTS_ENV}), or '
+          '--feature-space inception to download it', file=sys.stderr)
+    return 'effnet_lite0'
+
+
+def hub_inception_weights() -> bool:
+    """Whether the FID Inception weights were downloaded into the torch hub cache."""
+    import torch
+    return os.path.isfile(os.path.join(torch.hub.get_dir(), 'checkpoints',
+                                       os.path.basename(FID_WEIGHTS_URL)))
 
 
 def set_summary(paths, name) -> tuple:
@@ -162,11 +192,14 @@ def evaluate(args) -> dict:
     except FileNotFoundError as err:
         raise SystemExit(f'eval_generation: {err}')
     check_inputs(args, fake_paths, real_paths)
+    if args.feature_space == 'auto':
+        args.feature_space = resolve_auto_space(args.weights)
     try:
         extractor, identity = build_feature_space(args.feature_space, args.weights)
     except InceptionWeightsUnavailable as err:
-        raise SystemExit(f'{err}\nOr measure in a weight-free space, e.g. '
-                         '--feature-space statistics (reported as fd_statistics, not FID).')
+        raise SystemExit(f'{err}\nOr measure in a space that needs no download: '
+                         '--feature-space effnet_lite0 (ImageNet, installed with the package; '
+                         'reported as fd_effnet_lite0, not FID) or --feature-space statistics.')
     try:
         fake_common, fake_note = set_summary(fake_paths, 'generated')
         real_common, real_note = set_summary(real_paths, 'real')

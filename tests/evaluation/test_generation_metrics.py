@@ -134,10 +134,10 @@ def test_generation_metric_names_a_missing_real_folder_at_build_time(tmp_path):
         GenerationMetric(real=str(tmp_path / 'nowhere'), feature_space='statistics')
 
 
-def run_tool(*args):
+def run_tool(*args, **env):
     return subprocess.run([sys.executable, 'tools/eval_generation.py', *map(str, args)],
                           cwd=REPO, capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ))
+                          env={**os.environ, **env})
 
 
 def test_eval_tool_prints_a_table_and_writes_json(tmp_path):
@@ -204,6 +204,21 @@ def test_eval_tool_refuses_fid_without_weights_and_bad_folders(tmp_path):
     (fake / 'broken.png').write_bytes(b'junk')
     result = run_tool(fake, fake, '--feature-space', 'statistics')
     assert result.returncode != 0 and 'broken.png' in result.stderr
+
+
+def test_eval_tool_without_inception_weights_measures_in_the_packaged_space_and_says_so(
+        tmp_path):
+    fake = write_folder(tmp_path / 'fake', 4, shift=40, seed=1)
+    real = write_folder(tmp_path / 'real', 4)
+    out = tmp_path / 'metrics.json'
+    env = {'TORCH_HOME': str(tmp_path / 'empty_hub'), 'ALIGNFLOW_INCEPTION_WEIGHTS': ''}
+    result = run_tool(fake, real, '--metrics', 'fid', 'kid', '--diversity-networks', '0',
+                      '--out', out, **env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'the FID Inception weights are not on this machine' in result.stderr
+    data = json.loads(out.read_text())
+    assert data['feature_space'] == 'effnet_lite0'
+    assert 'fd_effnet_lite0' in data and 'kd_effnet_lite0' in data and 'fid' not in data
 
 
 def test_eval_tool_writes_nothing_into_the_folders_it_reads(tmp_path):
