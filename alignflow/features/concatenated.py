@@ -22,20 +22,25 @@ class ConcatenatedFeatures(FeatureExtractor):
     its scale or its length. A metric that reads the concatenation whole (KID, FD) does not
     balance the blocks; judge with a single space there.
 
+    From the command line (``--cfg-options`` parses a list of names, not of dicts)::
+
+        model.reward.feature_extractor.type=ConcatenatedFeatures \
+        "model.reward.feature_extractor.extractors=[LowLevelStatistics,EfficientNetLiteFeatures]"
+
     Args:
-        extractors: Two or more extractor configs (registry FEATURE_EXTRACTORS) or modules.
+        extractors: Two or more extractors: configs (registry FEATURE_EXTRACTORS), registered
+            type names (built with their defaults) or modules.
         input_size: Side the metrics read images at; None (the default) keeps every
             extractor's own handling, which must then agree (all None, or all the same side).
     """
 
-    def __init__(self, extractors: Sequence[Union[dict, nn.Module]],
+    def __init__(self, extractors: Sequence[Union[dict, str, nn.Module]],
                  input_size: Optional[int] = None) -> None:
         super().__init__()
-        if isinstance(extractors, (dict, nn.Module)) or len(extractors) < 2:
+        if isinstance(extractors, (dict, str, nn.Module)) or len(extractors) < 2:
             raise ValueError('ConcatenatedFeatures joins two extractors or more; got '
                              f'{extractors!r}. For one space, use that extractor itself')
-        self.extractors = nn.ModuleList(
-            FEATURE_EXTRACTORS.build(e) if isinstance(e, dict) else e for e in extractors)
+        self.extractors = nn.ModuleList(_build(e) for e in extractors)
         sizes = {e.input_size for e in self.extractors}
         if input_size is None and len(sizes) > 1:
             raise ValueError(f'the joined extractors read images at different sizes '
@@ -56,3 +61,12 @@ class ConcatenatedFeatures(FeatureExtractor):
 
     def extract(self, images: torch.Tensor) -> torch.Tensor:
         return torch.cat([extractor(images).float() for extractor in self.extractors], 1)
+
+
+def _build(extractor: Union[dict, str, nn.Module]) -> nn.Module:
+    if isinstance(extractor, str):
+        if extractor not in FEATURE_EXTRACTORS:
+            raise ValueError(f'{extractor!r} is not a registered feature extractor; choose from '
+                             f'{sorted(FEATURE_EXTRACTORS.module_dict)}')
+        extractor = dict(type=extractor)
+    return FEATURE_EXTRACTORS.build(extractor) if isinstance(extractor, dict) else extractor

@@ -32,3 +32,11 @@ def test_extractors_that_read_different_sizes_need_an_input_size():
     with pytest.raises(ValueError, match='give ConcatenatedFeatures an input_size'):
         ConcatenatedFeatures([STATISTICS, sized])
     assert ConcatenatedFeatures([STATISTICS, sized], input_size=32).input_size == 32
+
+
+def test_extractors_can_be_named_as_on_the_command_line():
+    joined = ConcatenatedFeatures(['LowLevelStatistics', 'RandomConvFeatures'])
+    assert [type(e).__name__ for e in joined.extractors] == ['LowLevelStatistics',
+                                                             'RandomConvFeatures']
+    with pytest.raises(ValueError, match="'Statistics' is not a registered feature extractor"):
+        ConcatenatedFeatures(['Statistics', 'RandomConvFeatures'])
