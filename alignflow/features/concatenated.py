@@ -22,10 +22,11 @@ class ConcatenatedFeatures(FeatureExtractor):
     its scale or its length. A metric that reads the concatenation whole (KID, FD) does not
     balance the blocks; judge with a single space there.
 
-    From the command line (``--cfg-options`` parses a list of names, not of dicts)::
+    From the command line (``--cfg-options`` parses a list of names, not of dicts; the ``+``
+    adds a key the config does not have yet)::
 
         model.reward.feature_extractor.type=ConcatenatedFeatures \
-        "model.reward.feature_extractor.extractors=[LowLevelStatistics,EfficientNetLiteFeatures]"
+        "+model.reward.feature_extractor.extractors=[LowLevelStatistics,EfficientNetLiteFeatures]"
 
     Args:
         extractors: Two or more extractors: configs (registry FEATURE_EXTRACTORS), registered

@@ -40,3 +40,26 @@ def test_extractors_can_be_named_as_on_the_command_line():
                                                              'RandomConvFeatures']
     with pytest.raises(ValueError, match="'Statistics' is not a registered feature extractor"):
         ConcatenatedFeatures(['Statistics', 'RandomConvFeatures'])
+
+
+def test_the_documented_command_line_builds_a_joined_reward():
+    import argparse
+    from pathlib import Path
+
+    from mmengine.config import Config, DictAction
+
+    from alignflow.registry import REWARDS
+    from alignflow.utils.config_options import merge_options
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args([
+        '--cfg-options', 'model.reward.feature_extractor.type=ConcatenatedFeatures',
+        '+model.reward.feature_extractor.extractors=[LowLevelStatistics,RandomConvFeatures]'
+    ]).cfg_options
+    config = Path(__file__).parents[2] / 'configs/stage2/stage2_clinicdb_5shot_64px.py'
+    cfg = Config.fromfile(str(config))
+    merge_options(cfg, options)
+    reward = REWARDS.build(cfg.model.reward)
+    assert [type(e).__name__ for e in reward.feature_extractor.extractors] == [
+        'LowLevelStatistics', 'RandomConvFeatures']
+    assert len(reward.blocks) == 2 and reward.diversity_guard.blocks == reward.blocks
